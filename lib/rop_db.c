@@ -1,0 +1,285 @@
+/*
+ * rop_db: connection life cycle, lazy preparation, transactions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_db.h"
+#include "rop_err.h"
+#include "rop_time.h"
+
+#define DB_MAX_PREPARED		256
+#define DB_RETRY_AFTER_US	250000	/* after a failed connect */
+
+struct rop_db {
+	PGconn			*conn;
+	char			 url[512];
+	char			 app[64];
+	int			 in_tx;
+	int64_t			 next_try_us;
+	const struct rop_stmt	*prepared[DB_MAX_PREPARED];
+	int			 nprepared;
+	char			 sqlstate[6];
+};
+
+static int	db_connect(struct rop_db *, struct rop_err *);
+static void	db_drop(struct rop_db *);
+static int	db_lost(struct rop_db *);
+static int	db_prepare(struct rop_db *, struct rop_err *,
+		    const struct rop_stmt *);
+static int	db_simple(struct rop_db *, struct rop_err *, const char *);
+static int	db_fail(struct rop_db *, struct rop_err *, PGresult *,
+		    const char *);
+
+struct rop_db *
+rop_db_new(const char *url, const char *app)
+{
+	struct rop_db	*db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return NULL;
+	snprintf(db->url, sizeof(db->url), "%s", url);
+	snprintf(db->app, sizeof(db->app), "rop-%s", app);
+	return db;
+}
+
+void
+rop_db_free(struct rop_db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	free(db);
+}
+
+static void
+db_drop(struct rop_db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->nprepared = 0;
+	db->in_tx = 0;
+}
+
+static int
+db_lost(struct rop_db *db)
+{
+	return db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
+}
+
+static int
+db_connect(struct rop_db *db, struct rop_err *err)
+{
+	const char *const keys[] = { "dbname", "connect_timeout",
+	    "application_name", "options", NULL };
+	const char *const vals[] = { db->url, "2", db->app,
+	    "-c statement_timeout=10000 -c lock_timeout=5000", NULL };
+	int64_t	 now = rop_time_mono_us();
+
+	if (!db_lost(db))
+		return 0;
+	db_drop(db);
+	if (now < db->next_try_us)
+		return rop_err_set(err, ROP_EUNAVAIL, NULL,
+		    "database unavailable (retrying shortly)");
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		rop_err_set(err, ROP_EUNAVAIL, NULL, "database connect: %s",
+		    db->conn != NULL ? PQerrorMessage(db->conn) : "no memory");
+		db_drop(db);
+		db->next_try_us = now + DB_RETRY_AFTER_US;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+db_fail(struct rop_db *db, struct rop_err *err, PGresult *res,
+    const char *what)
+{
+	const char	*st = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char		 msg[200];
+
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", st ? st : "");
+	snprintf(msg, sizeof(msg), "%s", db->conn != NULL ?
+	    PQerrorMessage(db->conn) : "no connection");
+	msg[strcspn(msg, "\n")] = '\0';
+	PQclear(res);
+	if (db_lost(db) || strncmp(db->sqlstate, "08", 2) == 0 ||
+	    strcmp(db->sqlstate, "57P01") == 0) {
+		db_drop(db);
+		return rop_err_set(err, ROP_EUNAVAIL, NULL,
+		    "database connection lost during %s: %s", what, msg);
+	}
+	return rop_err_set(err, ROP_EDB, NULL, "%s: %s (%s)", what, msg,
+	    db->sqlstate);
+}
+
+static int
+db_prepare(struct rop_db *db, struct rop_err *err, const struct rop_stmt *s)
+{
+	PGresult	*res;
+	int		 i;
+
+	for (i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == s)
+			return 0;
+	res = PQprepare(db->conn, s->name, s->sql, s->nparams, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		return db_fail(db, err, res, s->name);
+	PQclear(res);
+	if (db->nprepared < DB_MAX_PREPARED)
+		db->prepared[db->nprepared++] = s;
+	return 0;
+}
+
+PGresult *
+rop_db_exec(struct rop_db *db, struct rop_err *err, const struct rop_stmt *s,
+    const char *const *params)
+{
+	PGresult	*res;
+	int		 attempt, st;
+
+	db->sqlstate[0] = '\0';
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (db_lost(db)) {
+			if (db->in_tx) {
+				db_drop(db);
+				rop_err_set(err, ROP_EUNAVAIL, NULL,
+				    "database connection lost in transaction");
+				return NULL;
+			}
+			if (db_connect(db, err) == -1)
+				return NULL;
+		}
+		if (db_prepare(db, err, s) == -1) {
+			if (err->status == ROP_EUNAVAIL && !db->in_tx &&
+			    attempt == 0)
+				continue;
+			return NULL;
+		}
+		res = PQexecPrepared(db->conn, s->name, s->nparams, params,
+		    NULL, NULL, 0);
+		st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+			return res;
+		db_fail(db, err, res, s->name);
+		if (err->status == ROP_EUNAVAIL && s->retry && !db->in_tx &&
+		    attempt == 0)
+			continue;
+		return NULL;
+	}
+	return NULL;
+}
+
+static int
+db_simple(struct rop_db *db, struct rop_err *err, const char *sql)
+{
+	PGresult	*res;
+
+	res = PQexec(db->conn, sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		return db_fail(db, err, res, sql);
+	PQclear(res);
+	return 0;
+}
+
+int
+rop_db_begin(struct rop_db *db, struct rop_err *err)
+{
+	int	 attempt;
+
+	/* Nothing has happened yet, so a dead connection is retried. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (db_connect(db, err) == -1)
+			return -1;
+		if (db_simple(db, err, "BEGIN") == 0) {
+			db->in_tx = 1;
+			return 0;
+		}
+		if (err->status != ROP_EUNAVAIL)
+			return -1;
+	}
+	return -1;
+}
+
+int
+rop_db_commit(struct rop_db *db, struct rop_err *err)
+{
+	int	 rc;
+
+	if (db_lost(db)) {
+		db_drop(db);
+		return rop_err_set(err, ROP_EUNAVAIL, NULL,
+		    "database connection lost before commit");
+	}
+	rc = db_simple(db, err, "COMMIT");
+	db->in_tx = 0;
+	return rc;
+}
+
+void
+rop_db_rollback(struct rop_db *db)
+{
+	PGresult	*res;
+
+	if (!db->in_tx)
+		return;
+	db->in_tx = 0;
+	if (db_lost(db)) {
+		db_drop(db);
+		return;
+	}
+	res = PQexec(db->conn, "ROLLBACK");
+	PQclear(res);
+}
+
+int
+rop_db_in_tx(const struct rop_db *db)
+{
+	return db->in_tx;
+}
+
+int
+rop_db_ping(struct rop_db *db, struct rop_err *err)
+{
+	static const struct rop_stmt ping = { "db_ping", "SELECT 1", 0, 1 };
+	PGresult	*res;
+
+	if ((res = rop_db_exec(db, err, &ping, NULL)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+const char *
+rop_db_sqlstate(const struct rop_db *db)
+{
+	return db->sqlstate;
+}
+
+const char *
+rop_db_str(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+int64_t
+rop_db_int(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int
+rop_db_isnull(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col);
+}
