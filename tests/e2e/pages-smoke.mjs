@@ -6,9 +6,10 @@
 //
 // One node http server on a free 127.0.0.1 port serves nginx/html exactly as nginx will
 // (/kitchen/ -> kitchen/index.html, /t/{rid}/{tid} -> t/index.html, /shared/*.js, /t/table.js …)
-// and mocks the API of SPEC §6 in memory. /ws is implemented as Server-Sent Events only: the
-// pages try WebSocket first, the upgrade fails, and they fall back to EventSource — so the
-// fallback path is what this smoke test exercises. Screenshots go to tests/out/screenshots/.
+// and mocks the API of SPEC §6 in memory. /ws speaks a minimal server→client WebSocket for staff
+// channels (role=…) and refuses the upgrade for table channels, which then fall back to
+// EventSource (Server-Sent Events): the kitchen exercises the WebSocket path, the table page the
+// fallback. Screenshots go to tests/out/screenshots/.
 //
 // data-testid attributes the pages expose (for the live-stack e2e test):
 //   kitchen  login-form login-rid login-username login-password login-submit login-error
@@ -30,7 +31,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -79,7 +80,7 @@ const S = {
   orders: new Map(),
   idem: new Map(),          // `${tid}|${key}` -> {body, orderId}
   requests: [],             // {method, path, query, headers, body}
-  sse: new Set(),           // {res, tableId|null}
+  live: new Set(),          // subscribers: {send(text), kill(), tableId|null, transport}
   tables: { tbl_001: 'OPEN', tbl_002: 'CLOSED' },
   failNextOrderPosts: 0,
   orderPostDelayMs: 400,
@@ -110,12 +111,12 @@ function emit(type, payload, opts = {}) {
   return env;
 }
 function deliver(env) {
-  for (const c of S.sse) {
+  for (const c of S.live) {
     if (c.tableId && c.tableId !== env.payload.tableId) continue;
-    c.res.write(`id: ${env.seq}\ndata: ${JSON.stringify(env)}\n\n`);
+    c.send(JSON.stringify(env), env.seq);
   }
 }
-function dropLive() { for (const c of S.sse) c.res.destroy(); S.sse.clear(); }
+function dropLive() { for (const c of S.live) c.kill(); S.live.clear(); }
 function placedPayload(o) {
   return { orderId: o.orderId, tableId: o.tableId, sessionId: o.sessionId, lines: o.lines, total: o.total, note: o.note, createdAt: o.createdAt };
 }
@@ -231,9 +232,9 @@ function liveChannel(req, res, url) {
   if (tok !== STAFF_TOKEN && !(tableId && tok === tableToken(tableId))) { res.writeHead(401); return res.end(); }
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   res.write(': hello\n\n');
-  const c = { res, tableId };
-  S.sse.add(c);
-  res.on('close', () => S.sse.delete(c)); // (req 'close' fires once the request body is read)
+  const c = { tableId, transport: 'eventsource', send: (t, id) => res.write(`id: ${id}\ndata: ${t}\n\n`), kill: () => res.destroy() };
+  S.live.add(c);
+  res.on('close', () => S.live.delete(c)); // (req 'close' fires once the request body is read)
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
@@ -270,7 +271,31 @@ const server = http.createServer((req, res) => {
     }
   });
 });
-// No 'upgrade' listener: node refuses WebSocket handshakes, so the pages fall back to EventSource.
+// Minimal WebSocket (RFC 6455) for staff channels: handshake + unmasked text frames server→client.
+function wsFrame(text) {
+  const p = Buffer.from(text);
+  let hdr;
+  if (p.length < 126) hdr = Buffer.from([0x81, p.length]);
+  else if (p.length < 65536) { hdr = Buffer.alloc(4); hdr[0] = 0x81; hdr[1] = 126; hdr.writeUInt16BE(p.length, 2); }
+  else { hdr = Buffer.alloc(10); hdr[0] = 0x81; hdr[1] = 127; hdr.writeBigUInt64BE(BigInt(p.length), 2); }
+  return Buffer.concat([hdr, p]);
+}
+server.on('upgrade', (req, socket) => {
+  const url = new URL(req.url, 'http://x');
+  const q = url.searchParams;
+  S.requests.push({ method: 'UPGRADE', path: url.pathname, query: url.search, headers: req.headers });
+  socket.on('error', () => {});
+  const refuse = (status) => socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  if (url.pathname !== '/ws' || !q.get('role')) return refuse('400 Bad Request'); // table channels: EventSource only here
+  if (Date.now() < S.refuseWsUntil) return refuse('503 Service Unavailable');
+  if (q.get('access_token') !== STAFF_TOKEN) return refuse('401 Unauthorized');
+  const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const c = { tableId: null, transport: 'websocket', send: (t) => socket.write(wsFrame(t)), kill: () => socket.destroy() };
+  S.live.add(c);
+  socket.on('data', (d) => { if ((d[0] & 0x0f) === 8) socket.destroy(); }); // client close frame
+  socket.on('close', () => S.live.delete(c));
+});
 
 // ------------------------------------------------------------------ tiny TAP harness
 
@@ -370,9 +395,10 @@ try {
     for (const s of ['Table 003', '2×', 'Smash Burger', 'no pickles, extra sauce', 'Birthday — bring the candle']) assert(t.includes(s), `ticket has ${s}: ${t}`);
   });
 
-  await test('kitchen: live connection (EventSource fallback) reaches "live"', async () => {
+  await test('kitchen: live connection over WebSocket reaches "live"', async () => {
     await waitAttr(kitchen, 'conn-state', 'data-state', 'live', 8000);
-    assert(reqs((r) => r.path === '/ws' && /role=KITCHEN/.test(r.query) && /access_token=/.test(r.query)).length >= 1, '/ws subscribed with role and token');
+    assert(reqs((r) => r.method === 'UPGRADE' && /role=KITCHEN/.test(r.query) && /access_token=/.test(r.query)).length >= 1, '/ws subscribed with role and token');
+    assert([...S.live].some((c) => c.transport === 'websocket'), 'a WebSocket subscriber');
   });
 
   await test('kitchen: ticket age colours (amber ≥10 min, red ≥20 min)', async () => {
@@ -429,12 +455,13 @@ try {
   });
 
   await test('kitchen: Cancel asks for a reason and posts it', async () => {
-    await kitchen.click(tid(`btn-cancel-${seedRed.orderId}`));
+    await kitchen.click(tid(`btn-cancel-${live1.orderId}`));
     await waitTestid(kitchen, 'cancel-dialog');
     await kitchen.fill(tid('cancel-reason'), 'Out of buns');
+    await kitchen.screenshot({ path: path.join(SHOTS, 'kitchen-cancel-1280x800.png') });
     await kitchen.click(tid('cancel-confirm'));
-    await waitTestid(kitchen, `ticket-${seedRed.orderId}`, 'detached');
-    const r = reqs((x) => x.path === `/v1/orders/${seedRed.orderId}/cancel`).pop();
+    await waitTestid(kitchen, `ticket-${live1.orderId}`, 'detached');
+    const r = reqs((x) => x.path === `/v1/orders/${live1.orderId}/cancel`).pop();
     assert(r && r.body.reason === 'Out of buns', 'reason sent');
   });
 
@@ -460,6 +487,13 @@ try {
     await waitInside(kitchen, 'column-PLACED', `ticket-${missed.orderId}`, 3000);
   });
 
+  await test('kitchen: browser offline shows "offline", back online recovers to "live"', async () => {
+    await kitchen.context().setOffline(true);
+    await waitAttr(kitchen, 'conn-state', 'data-state', 'offline', 3000);
+    await kitchen.context().setOffline(false);
+    await waitAttr(kitchen, 'conn-state', 'data-state', 'live', 10000);
+  });
+
   await test('kitchen: screenshots 1280×800 and 1920×1080', async () => {
     await kitchen.screenshot({ path: path.join(SHOTS, 'kitchen-1280x800.png') });
     await kitchen.setViewportSize({ width: 1920, height: 1080 });
@@ -482,7 +516,9 @@ try {
     assert(await table.locator(tid('add-itm_003')).count() === 0, 'no add button on unavailable');
     assert((await text(table, 'menu-item-itm_005')).includes('<b>not bold</b>'), 'text escaped, not HTML');
     await waitAttr(table, 'conn-state', 'data-state', 'live', 8000);
-    assert(reqs((r) => r.path === '/ws' && /table_id=tbl_001/.test(r.query)).length >= 1, 'table channel');
+    assert(reqs((r) => r.method === 'UPGRADE' && /table_id=tbl_001/.test(r.query)).length >= 1, 'tried WebSocket first');
+    assert(reqs((r) => r.method === 'GET' && r.path === '/ws' && /table_id=tbl_001/.test(r.query)
+      && /text\/event-stream/.test(r.headers.accept || '')).length >= 1, 'fell back to EventSource on the table channel');
   });
 
   let guestOrder;

@@ -350,6 +350,7 @@ function ticket(o) {
     h('ul', { class: 'lines' }, lines),
     o.note ? h('p', { class: 'order-note', dataset: { testid: `note-${id}` } }, o.note) : null,
     buttons.length ? h('div', { class: 'actions' }, buttons) : null);
+  if (o.fresh) setTimeout(() => el.classList.remove('fresh'), 1500);
   o.fresh = false; // highlight a new ticket once, not on every re-render
   ticketCache.set(id, { sig, el });
   return el;

@@ -33,6 +33,7 @@ export class LiveConnection {
     this.lastSeq = lastSeq;
     this.transport = typeof WebSocket === 'function' ? 'ws' : 'es';
     this.failures = 0;
+    this.everOpened = false;
     this.state = 'connecting';
     this.socket = null;
     this.timer = null;
@@ -102,6 +103,7 @@ export class LiveConnection {
     const onOpen = () => {
       if (this.socket !== handle) return;
       opened = true;
+      this.everOpened = true;
       this.failures = 0;
       this.setState('live');
       this.enqueue(() => this.runResync('connect'));
@@ -158,7 +160,8 @@ export class LiveConnection {
     if (this.stopped) return;
     const offline = (typeof navigator !== 'undefined' && navigator.onLine === false) ||
       this.failures >= OFFLINE_AFTER_FAILURES;
-    this.setState(offline ? 'offline' : 'reconnecting');
+    // Until the first successful open (e.g. WebSocket refused, EventSource next) we are still 'connecting'.
+    this.setState(offline ? 'offline' : this.everOpened ? 'reconnecting' : 'connecting');
     const base = Math.min(MAX_DELAY, MIN_DELAY * 2 ** Math.max(0, this.failures - 1));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     clearTimeout(this.timer);
