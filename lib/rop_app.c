@@ -11,6 +11,7 @@
 #include "rop_app.h"
 #include "rop_cache.h"
 #include "rop_db.h"
+#include "rop_event.h"
 #include "rop_log.h"
 #include "rop_metrics.h"
 #include "rop_time.h"
@@ -154,6 +155,7 @@ app_serve(struct rop_ctx *ctx, const struct rop_app *app, FCGX_Stream *in,
 	/* A handler must not leave a transaction open. */
 	if (rop_db_in_tx(ctx->db))
 		rop_db_rollback(ctx->db);
+	rop_event_discard(ctx);
 	if (rc == -1 || !req.replied) {
 		if (rc == 0)
 			rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,

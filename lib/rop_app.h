@@ -30,6 +30,11 @@ struct rop_ctx {
 	struct rop_metrics	*metrics;
 	struct rop_err		 err;
 	struct rop_req		*req;		/* the current request */
+	/* Events appended in the open transaction (rop_event.h). */
+	int			 ev_n;
+	char			 ev_rid[4][65];
+	char			*ev_text[4];	/* owned envelopes */
+	size_t			 ev_len[4];
 };
 
 /* A handler answers with rop_reply_*() and returns 0, or returns -1. */
