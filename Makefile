@@ -11,7 +11,7 @@ UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 
 CC         ?= cc
-PKGS        = libpq hiredis json-c fcgi libcrypto libcrypt
+PKGS        = libpq hiredis json-c fcgi libcrypto libcrypt libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -30,6 +30,18 @@ rop_req_param(const struct rop_req *req, const char *name)
 }
 
 const char *
+rop_req_id(const struct rop_req *req, struct rop_err *err, const char *name)
+{
+	const char	*v = rop_req_param(req, name);
+
+	if (v == NULL || !rop_text_is_id(v)) {
+		rop_err_set(err, ROP_ENOTFOUND, NULL, "no such resource");
+		return NULL;
+	}
+	return v;
+}
+
+const char *
 rop_req_header(const struct rop_req *req, const char *name)
 {
 	char	 var[128];
@@ -336,6 +348,14 @@ rop_reply_json(struct rop_req *req, int status, struct json_object *body)
 
 	if (body != NULL)
 		text = rop_json_text(body, &len);
+	return rop_reply_raw(req, status, "application/json; charset=utf-8",
+	    text, len);
+}
+
+int
+rop_reply_json_text(struct rop_req *req, int status, const char *text,
+    size_t len)
+{
 	return rop_reply_raw(req, status, "application/json; charset=utf-8",
 	    text, len);
 }

@@ -51,6 +51,12 @@ void		 rop_req_release(struct rop_req *);
 
 /* A FastCGI param / CGI variable, or NULL.  Borrowed. */
 const char	*rop_req_param(const struct rop_req *, const char *name);
+/*
+ * The path id nginx captured into param "name" (ROP_ORDER_ID, ...),
+ * checked again against [A-Za-z0-9_-]{1,64}.  NULL with 404 otherwise.
+ */
+const char	*rop_req_id(const struct rop_req *, struct rop_err *,
+		    const char *name);
 /* A request header by its HTTP name ("If-None-Match"), or NULL. */
 const char	*rop_req_header(const struct rop_req *, const char *name);
 /*
@@ -81,6 +87,9 @@ int		 rop_reply_json(struct rop_req *, int status,
 /* Write status, headers and raw bytes of content type "ctype". */
 int		 rop_reply_raw(struct rop_req *, int status, const char *ctype,
 		    const char *body, size_t len);
+/* Write an already serialised JSON body. */
+int		 rop_reply_json_text(struct rop_req *, int status,
+		    const char *text, size_t len);
 /* Write the SPEC envelope for the error in "err". */
 int		 rop_reply_error(struct rop_req *, const struct rop_err *);
 

@@ -26,7 +26,7 @@ CREATE INDEX table_sessions_latest
 
 CREATE TABLE orders (
     restaurant_id   text NOT NULL,
-    order_id        text NOT NULL,
+    order_id        text COLLATE "C" NOT NULL,
     table_id        text NOT NULL,
     session_id      text NOT NULL,
     status          text NOT NULL CHECK (status IN ('PLACED', 'ACCEPTED', 'READY', 'PAID', 'CANCELLED')),

@@ -1,0 +1,125 @@
+/*
+ * events: catch-up over REST (SPEC §6 Events, §9.12): the outbox of a
+ * restaurant after a seq, for clients that missed live events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_db.h"
+
+static int	events_list(struct rop_ctx *, struct rop_req *);
+static int	query_int(struct rop_ctx *, const char *, long long,
+		    long long, long long, const char *, long long *);
+
+static const struct rop_route routes[] = {
+	{ "events.list",	"GET",	events_list },
+	{ NULL, NULL, NULL }
+};
+
+static const struct rop_stmt st_events = {
+	"events_after",
+	"SELECT e.envelope, e.seq, c.last_seq FROM event_counters c"
+	" LEFT JOIN LATERAL (SELECT envelope, seq FROM events"
+	"  WHERE restaurant_id = c.restaurant_id AND seq > $2::bigint"
+	"  ORDER BY seq LIMIT $3) e ON true"
+	" WHERE c.restaurant_id = $1 ORDER BY e.seq", 3, 1
+};
+
+/* An integer query parameter in min..max, or "def" when absent. */
+static int
+query_int(struct rop_ctx *ctx, const char *key, long long def, long long min,
+    long long max, const char *code, long long *out)
+{
+	char		 buf[32], *end;
+	long long	 v;
+	int		 r;
+
+	*out = def;
+	if ((r = rop_req_query(ctx->req, key, buf, sizeof(buf))) == 0)
+		return 0;
+	if (r == 1 && buf[0] >= '0' && buf[0] <= '9') {
+		v = strtoll(buf, &end, 10);
+		if (*end == '\0' && v >= min && v <= max) {
+			*out = v;
+			return 0;
+		}
+	}
+	rop_err_set(&ctx->err, ROP_EINVAL, code, "%s must be an integer from "
+	    "%lld to %lld", key, min, max);
+	rop_err_detail(&ctx->err, "field", key);
+	return -1;
+}
+
+static int
+events_list(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_principal	 p;
+	const char		*rid, *pp[3];
+	char			 after_s[24], limit_s[16], *out = NULL;
+	long long		 after, limit, last;
+	PGresult		*res = NULL;
+	size_t			 cap, len;
+	int			 i, n, rc = -1;
+
+	if ((rid = rop_req_id(req, &ctx->err, "ROP_RESTAURANT_ID")) == NULL)
+		return -1;
+	req->log_rid = rid;
+	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
+	    rop_auth_tenant(ctx, &p, rid, NULL) == -1 ||
+	    query_int(ctx, "after", 0, 0, INT64_MAX, NULL, &after) == -1 ||
+	    query_int(ctx, "limit", 100, 1, 500, "INVALID_LIMIT", &limit) == -1 ||
+	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1)
+		return -1;
+	snprintf(after_s, sizeof(after_s), "%lld", after);
+	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	pp[0] = rid;
+	pp[1] = after_s;
+	pp[2] = limit_s;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_events, pp)) == NULL)
+		return -1;
+	if ((n = PQntuples(res)) == 0) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "RESTAURANT_NOT_FOUND",
+		    "no restaurant %s", rid);
+		goto out;
+	}
+	cap = 96;
+	for (i = 0; i < n; i++)
+		cap += (size_t)PQgetlength(res, i, 0) + 1;
+	if ((out = malloc(cap)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "events");
+		goto out;
+	}
+	len = (size_t)sprintf(out, "{\"events\":[");
+	last = after;
+	for (i = 0; i < n; i++) {
+		size_t	 l;
+
+		if (rop_db_isnull(res, i, 0))
+			continue;	/* the LEFT JOIN's empty row */
+		l = (size_t)PQgetlength(res, i, 0);
+		if (len > 11)
+			out[len++] = ',';
+		memcpy(out + len, PQgetvalue(res, i, 0), l);
+		len += l;
+		last = rop_db_int(res, i, 1);
+	}
+	len += (size_t)sprintf(out + len, "],\"lastSeq\":%lld,\"headSeq\":%lld}",
+	    last, (long long)rop_db_int(res, 0, 2));
+	rc = rop_reply_json_text(req, 200, out, len);
+out:
+	free(out);
+	PQclear(res);
+	return rc;
+}
+
+int
+main(void)
+{
+	static const struct rop_app app = { "events", routes,
+	    ROP_CONFIG_SECRETS };
+
+	return rop_app_run(&app) == 0 ? 0 : 1;
+}

@@ -1,0 +1,48 @@
+/*
+ * kitchen: the kitchen queue (SPEC §6 Kitchen): newest first, keyset
+ * paged, for any staff.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_order.h"
+
+static int	kitchen_orders(struct rop_ctx *, struct rop_req *);
+
+static const struct rop_route routes[] = {
+	{ "kitchen.orders",	"GET",	kitchen_orders },
+	{ NULL, NULL, NULL }
+};
+
+static int
+kitchen_orders(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_principal	 p;
+	const char		*rid, *status;
+	char			 cursor[129], *json = NULL;
+	int			 limit, rc;
+
+	if ((rid = rop_req_id(req, &ctx->err, "ROP_RESTAURANT_ID")) == NULL)
+		return -1;
+	req->log_rid = rid;
+	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
+	    rop_auth_tenant(ctx, &p, rid, NULL) == -1 ||
+	    rop_order_paging(ctx, "PLACED", &status, &limit, cursor) == -1 ||
+	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1 ||
+	    rop_order_list(ctx, rid, NULL, status, limit, cursor, &json) == -1)
+		return -1;
+	rc = rop_reply_json_text(req, 200, json, strlen(json));
+	free(json);
+	return rc;
+}
+
+int
+main(void)
+{
+	static const struct rop_app app = { "kitchen", routes,
+	    ROP_CONFIG_SECRETS };
+
+	return rop_app_run(&app) == 0 ? 0 : 1;
+}

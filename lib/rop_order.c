@@ -1,0 +1,848 @@
+/*
+ * rop_order: the order transactions.
+ *
+ * Lock order, the same in every transaction (SPEC §2): table session,
+ * then order, then the restaurant's event counter (inside
+ * rop_event_append), so concurrent requests cannot deadlock.
+ */
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_db.h"
+#include "rop_event.h"
+#include "rop_id.h"
+#include "rop_json.h"
+#include "rop_metrics.h"
+#include "rop_order.h"
+#include "rop_time.h"
+#include "domain/rop_cursor.h"
+#include "domain/rop_money.h"
+#include "domain/rop_text.h"
+
+struct line {
+	const char	*item_id;	/* borrowed from the body */
+	int64_t		 qty;
+	const char	*notes;		/* NULL when absent */
+	const char	*name;		/* borrowed from the items result */
+	int64_t		 unit, total;
+};
+
+struct draft {
+	struct line	 lines[ROP_ORDER_MAX_LINES];
+	size_t		 nlines;
+	const char	*note;
+	char		 hash[65];	/* of the normalised body */
+};
+
+static int	draft_parse(struct rop_ctx *, struct json_object *,
+		    struct draft *);
+static int	draft_hash(struct rop_ctx *, struct draft *);
+static int	place_tx(struct rop_ctx *, const char *, const char *,
+		    struct draft *, const char *, char **, int *);
+static int	idem_replay(struct rop_ctx *, const char *, const char *,
+		    const char *, const char *, char **, int *);
+static char	*dupstr(struct rop_ctx *, const char *);
+static struct json_object *placed_payload(struct json_object *);
+static int	transition_body(struct rop_ctx *, enum rop_order_action,
+		    char *, size_t);
+static void	count_transition(struct rop_ctx *, const char *, const char *,
+		    double);
+
+static const struct rop_stmt st_idem = {
+	"order_idem",
+	"SELECT o.idem_hash, rop_order_json(o)::text FROM orders o"
+	" WHERE o.restaurant_id = $1 AND o.table_id = $2 AND o.idem_key = $3",
+	3, 0
+};
+static const struct rop_stmt st_session_lock = {
+	"order_session_lock",
+	"SELECT s.session_id, r.currency FROM table_sessions s"
+	" JOIN restaurants r ON r.restaurant_id = s.restaurant_id"
+	" WHERE s.restaurant_id = $1 AND s.table_id = $2 AND s.status = 'OPEN'"
+	" FOR UPDATE OF s", 2, 0
+};
+static const struct rop_stmt st_table_exists = {
+	"order_table_exists",
+	"SELECT 1 FROM dining_tables WHERE restaurant_id = $1 AND table_id = $2",
+	2, 0
+};
+static const struct rop_stmt st_items = {
+	"order_items",
+	"SELECT item_id, name, price_cents, is_available FROM menu_items"
+	" WHERE restaurant_id = $1 AND item_id = ANY($2::text[])", 2, 0
+};
+static const struct rop_stmt st_insert = {
+	"order_insert",
+	"WITH o AS (INSERT INTO orders (restaurant_id, order_id, table_id,"
+	" session_id, status, note, total_cents, currency, created_at,"
+	" idem_key, idem_hash) VALUES ($1, $2, $3, $4, 'PLACED', $5, $6, $7,"
+	" date_trunc('milliseconds', clock_timestamp()), $8, $9)"
+	" RETURNING *),"
+	" l AS (INSERT INTO order_lines (restaurant_id, order_id, line_no,"
+	" line_id, item_id, name, quantity, unit_price_cents,"
+	" line_total_cents, notes) SELECT $1, $2, x.no, x.id, x.item, x.name,"
+	" x.qty, x.unit, x.total, x.notes FROM json_to_recordset($10::json)"
+	" AS x(no int, id text, item text, name text, qty int, unit bigint,"
+	" total bigint, notes text))"
+	" SELECT json_build_object('orderId', o.order_id, 'restaurantId',"
+	" o.restaurant_id, 'tableId', o.table_id, 'sessionId', o.session_id,"
+	" 'status', o.status, 'lines', $10::json, 'note', o.note, 'total',"
+	" rop_money(o.total_cents, o.currency), 'createdAt',"
+	" rop_ts(o.created_at), 'acceptedAt', NULL, 'readyAt', NULL,"
+	" 'paidAt', NULL, 'cancelledAt', NULL, 'version', o.version)::text"
+	" FROM o", 10, 0
+};
+static const struct rop_stmt st_get = {
+	"order_get",
+	"SELECT rop_order_json(o)::text, o.table_id FROM orders o"
+	" WHERE o.restaurant_id = $1 AND o.order_id = $2", 2, 1
+};
+static const struct rop_stmt st_lock = {
+	"order_lock",
+	"SELECT status, table_id FROM orders"
+	" WHERE restaurant_id = $1 AND order_id = $2 FOR UPDATE", 2, 0
+};
+static const struct rop_stmt st_move = {
+	"order_move",
+	"UPDATE orders SET status = $3, version = version + 1,"
+	" accepted_at = CASE WHEN $3 = 'ACCEPTED'"
+	"  THEN date_trunc('milliseconds', clock_timestamp()) ELSE accepted_at END,"
+	" ready_at = CASE WHEN $3 = 'READY'"
+	"  THEN date_trunc('milliseconds', clock_timestamp()) ELSE ready_at END,"
+	" cancelled_at = CASE WHEN $3 = 'CANCELLED'"
+	"  THEN date_trunc('milliseconds', clock_timestamp()) ELSE cancelled_at END,"
+	" cancel_reason = coalesce($4, cancel_reason)"
+	" WHERE restaurant_id = $1 AND order_id = $2"
+	" RETURNING rop_order_json(orders)::text,"
+	" extract(epoch FROM clock_timestamp() - created_at)::float8", 4, 0
+};
+static const struct rop_stmt st_list_status = {
+	"order_list_status",
+	"SELECT rop_order_json(o)::text,"
+	" (extract(epoch FROM o.created_at) * 1000)::bigint, o.order_id"
+	" FROM orders o WHERE o.restaurant_id = $1 AND o.status = $2"
+	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
+	"  + $3::bigint * interval '1 millisecond', $4::text)"
+	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 5, 1
+};
+static const struct rop_stmt st_list_all = {
+	"order_list_all",
+	"SELECT rop_order_json(o)::text,"
+	" (extract(epoch FROM o.created_at) * 1000)::bigint, o.order_id"
+	" FROM orders o WHERE o.restaurant_id = $1"
+	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
+	"  + $3::bigint * interval '1 millisecond', $4::text)"
+	" AND ($2::text IS NULL OR true)"
+	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 5, 1
+};
+static const struct rop_stmt st_list_session = {
+	"order_list_session",
+	"SELECT rop_order_json(o)::text,"
+	" (extract(epoch FROM o.created_at) * 1000)::bigint, o.order_id"
+	" FROM orders o WHERE o.restaurant_id = $1 AND o.session_id = $6"
+	" AND ($2::text IS NULL OR o.status = $2)"
+	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
+	"  + $3::bigint * interval '1 millisecond', $4::text)"
+	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 6, 1
+};
+
+static char *
+dupstr(struct rop_ctx *ctx, const char *s)
+{
+	char	*d;
+
+	if ((d = strdup(s)) == NULL)
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
+	return d;
+}
+
+static int
+draft_parse(struct rop_ctx *ctx, struct json_object *body, struct draft *d)
+{
+	static const char *const top[] = { "lines", "note", NULL };
+	static const char *const lk[] = { "itemId", "quantity", "notes", NULL };
+	struct json_object	*lines, *l;
+	char			 path[32];
+	size_t			 i, n;
+
+	memset(d, 0, sizeof(*d));
+	if (body == NULL || !json_object_is_type(body, json_type_object)) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "the body must be a JSON object");
+		rop_err_detail(&ctx->err, "field", "body");
+		return -1;
+	}
+	if (rop_json_only(&ctx->err, body, "", top) == -1)
+		return -1;
+	if (!json_object_object_get_ex(body, "lines", &lines) ||
+	    !json_object_is_type(lines, json_type_array) ||
+	    (n = json_object_array_length(lines)) < 1 ||
+	    n > ROP_ORDER_MAX_LINES) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "lines must be an array of 1 to %d lines",
+		    ROP_ORDER_MAX_LINES);
+		rop_err_detail(&ctx->err, "field", "lines");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct line *ln = &d->lines[i];
+
+		snprintf(path, sizeof(path), "lines[%zu]", i);
+		l = json_object_array_get_idx(lines, i);
+		if (l == NULL || !json_object_is_type(l, json_type_object)) {
+			rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+			    "%s must be an object", path);
+			rop_err_detail(&ctx->err, "field", path);
+			return -1;
+		}
+		if (rop_json_only(&ctx->err, l, path, lk) == -1 ||
+		    rop_json_string(&ctx->err, l, path, "itemId", 1, 1, 64,
+		    &ln->item_id) == -1 ||
+		    rop_json_int(&ctx->err, l, path, "quantity", 1, 1, 99,
+		    &ln->qty, NULL) == -1 ||
+		    rop_json_string(&ctx->err, l, path, "notes", 0, 0, 200,
+		    &ln->notes) == -1)
+			return -1;
+		if (!rop_text_is_id(ln->item_id)) {
+			snprintf(path, sizeof(path), "lines[%zu].itemId", i);
+			rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+			    "%s is not a valid id", path);
+			rop_err_detail(&ctx->err, "field", path);
+			return -1;
+		}
+	}
+	d->nlines = n;
+	return rop_json_string(&ctx->err, body, "", "note", 0, 0, 200,
+	    &d->note);
+}
+
+/*
+ * SHA-256 of the normalised body: keys sorted, nulls dropped, no
+ * whitespace, so "the same JSON value" hashes the same (SPEC §9.7).
+ */
+static int
+draft_hash(struct rop_ctx *ctx, struct draft *d)
+{
+	struct json_object	*o = NULL, *arr, *l;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0;
+	const char		*text;
+	size_t			 i, len;
+	int			 rc = -1;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    (arr = json_object_new_array()) == NULL)
+		goto out;
+	rop_json_add(o, "lines", arr);
+	for (i = 0; i < d->nlines; i++) {
+		if ((l = json_object_new_object()) == NULL)
+			goto out;
+		rop_json_add(l, "itemId",
+		    json_object_new_string(d->lines[i].item_id));
+		if (d->lines[i].notes != NULL)
+			rop_json_add(l, "notes",
+			    json_object_new_string(d->lines[i].notes));
+		rop_json_add(l, "quantity",
+		    json_object_new_int64(d->lines[i].qty));
+		json_object_array_add(arr, l);
+	}
+	if (d->note != NULL)
+		rop_json_add(o, "note", json_object_new_string(d->note));
+	text = rop_json_text(o, &len);
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(d->hash + 2 * i, 3, "%02x", md[i]);
+	rc = 0;
+out:
+	json_object_put(o);
+	if (rc == -1)
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "idempotency hash");
+	return rc;
+}
+
+/* Inside a transaction: answer from an earlier placement with this key. */
+static int
+idem_replay(struct rop_ctx *ctx, const char *rid, const char *tid,
+    const char *key, const char *hash, char **json, int *found)
+{
+	const char	*p[3] = { rid, tid, key };
+	PGresult	*res;
+	int		 rc = -1;
+
+	*found = 0;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_idem, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	*found = 1;
+	if (strcmp(rop_db_str(res, 0, 0), hash) != 0) {
+		rop_err_set(&ctx->err, ROP_ECONFLICT,
+		    "IDEMPOTENCY_KEY_REPLAY_DIFFERENT_PAYLOAD",
+		    "this Idempotency-Key was used with a different body");
+		goto out;
+	}
+	if ((*json = dupstr(ctx, rop_db_str(res, 0, 1))) == NULL)
+		goto out;
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+static struct json_object *
+placed_payload(struct json_object *order)
+{
+	static const char *const keys[] = { "orderId", "tableId", "sessionId",
+	    "lines", "total", "note", "createdAt", NULL };
+	struct json_object	*p, *v;
+	size_t			 i;
+
+	if ((p = json_object_new_object()) == NULL)
+		return NULL;
+	for (i = 0; keys[i] != NULL; i++) {
+		json_object_object_get_ex(order, keys[i], &v);
+		rop_json_add(p, keys[i], json_object_get(v));
+	}
+	return p;
+}
+
+static int
+place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
+    struct draft *d, const char *key, char **json, int *replayed)
+{
+	PGresult		*sess = NULL, *items = NULL, *ins = NULL;
+	struct json_object	*lines = NULL, *order = NULL;
+	char			 oid[ROP_ID_BUFSZ], total_s[24];
+	char			 ids[ROP_ORDER_MAX_LINES * 66 + 3];
+	const char		*p[10], *currency, *text;
+	int64_t			 total = 0, ms = rop_time_now_ms();
+	size_t			 i, off, tl;
+	int			 r, found, rc = -1;
+
+	if (rop_db_begin(ctx->db, &ctx->err) == -1)
+		return -1;
+	if (key != NULL) {
+		if (idem_replay(ctx, rid, tid, key, d->hash, json, &found) == -1)
+			goto out;
+		if (found) {
+			*replayed = 1;
+			rc = 0;
+			goto out;
+		}
+	}
+	p[0] = rid;
+	p[1] = tid;
+	if ((sess = rop_db_exec(ctx->db, &ctx->err, &st_session_lock,
+	    p)) == NULL)
+		goto out;
+	if (PQntuples(sess) == 0) {
+		PGresult *t = rop_db_exec(ctx->db, &ctx->err, &st_table_exists,
+		    p);
+
+		if (t == NULL)
+			goto out;
+		if (PQntuples(t) == 0)
+			rop_err_set(&ctx->err, ROP_ENOTFOUND, "TABLE_NOT_FOUND",
+			    "no table %s", tid);
+		else
+			rop_err_set(&ctx->err, ROP_ECONFLICT, "TABLE_NOT_OPEN",
+			    "table %s is not open", tid);
+		PQclear(t);
+		goto out;
+	}
+	currency = rop_db_str(sess, 0, 1);
+
+	/* Ids are [A-Za-z0-9_-], so the array literal needs no quoting. */
+	off = 0;
+	ids[off++] = '{';
+	for (i = 0; i < d->nlines; i++)
+		off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s",
+		    i ? "," : "", d->lines[i].item_id);
+	ids[off++] = '}';
+	ids[off] = '\0';
+	p[1] = ids;
+	if ((items = rop_db_exec(ctx->db, &ctx->err, &st_items, p)) == NULL)
+		goto out;
+	for (i = 0; i < d->nlines; i++) {
+		struct line	*ln = &d->lines[i];
+
+		for (r = 0; r < PQntuples(items); r++)
+			if (strcmp(rop_db_str(items, r, 0), ln->item_id) == 0)
+				break;
+		if (r == PQntuples(items)) {
+			rop_err_set(&ctx->err, ROP_EINVAL, "ITEM_NOT_FOUND",
+			    "no menu item %s", ln->item_id);
+			rop_err_detail(&ctx->err, "itemId", ln->item_id);
+			goto out;
+		}
+		if (strcmp(rop_db_str(items, r, 3), "t") != 0) {
+			rop_err_set(&ctx->err, ROP_EINVAL, "ITEM_UNAVAILABLE",
+			    "menu item %s is not available", ln->item_id);
+			rop_err_detail(&ctx->err, "itemId", ln->item_id);
+			goto out;
+		}
+		ln->name = rop_db_str(items, r, 1);
+		ln->unit = rop_db_int(items, r, 2);
+		if (rop_money_mul(ln->unit, ln->qty, &ln->total) == -1 ||
+		    rop_money_add(total, ln->total, &total) == -1) {
+			rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+			    "order total out of range");
+			rop_err_detail(&ctx->err, "field", "lines");
+			goto out;
+		}
+	}
+
+	/* The lines as the OrderResponse shows them; SQL stores the same. */
+	if ((lines = json_object_new_array()) == NULL)
+		goto nomem;
+	for (i = 0; i < d->nlines; i++) {
+		struct line		*ln = &d->lines[i];
+		struct json_object	*l;
+		char			 lid[ROP_ID_BUFSZ];
+
+		if ((l = json_object_new_object()) == NULL ||
+		    rop_id_new(lid, "oln_", ms) == -1) {
+			json_object_put(l);
+			goto nomem;
+		}
+		rop_json_add(l, "lineId", json_object_new_string(lid));
+		rop_json_add(l, "itemId", json_object_new_string(ln->item_id));
+		rop_json_add(l, "name", json_object_new_string(ln->name));
+		rop_json_add(l, "quantity", json_object_new_int64(ln->qty));
+		rop_json_add(l, "unitPrice", rop_json_new_money(ln->unit,
+		    currency));
+		rop_json_add(l, "lineTotal", rop_json_new_money(ln->total,
+		    currency));
+		rop_json_add(l, "notes", rop_json_new_str_or_null(ln->notes));
+		/* Columns for json_to_recordset; stripped from the reply. */
+		rop_json_add(l, "no", json_object_new_int64((int64_t)i + 1));
+		rop_json_add(l, "id", json_object_new_string(lid));
+		rop_json_add(l, "item", json_object_new_string(ln->item_id));
+		rop_json_add(l, "qty", json_object_new_int64(ln->qty));
+		rop_json_add(l, "unit", json_object_new_int64(ln->unit));
+		rop_json_add(l, "total", json_object_new_int64(ln->total));
+		json_object_array_add(lines, l);
+	}
+	if (rop_id_new(oid, "ord_", ms) == -1)
+		goto nomem;
+	snprintf(total_s, sizeof(total_s), "%lld", (long long)total);
+	{
+		/* Stored lines carry both shapes; json_to_recordset ignores
+		 * the extra keys, and the reply is rebuilt below without them. */
+		size_t	 ll;
+
+		text = rop_json_text(lines, &ll);
+		p[0] = rid;
+		p[1] = oid;
+		p[2] = tid;
+		p[3] = rop_db_str(sess, 0, 0);
+		p[4] = d->note;
+		p[5] = total_s;
+		p[6] = currency;
+		p[7] = key;
+		p[8] = key != NULL ? d->hash : NULL;
+		p[9] = text;
+	}
+	if ((ins = rop_db_exec(ctx->db, &ctx->err, &st_insert, p)) == NULL) {
+		if (strcmp(rop_db_sqlstate(ctx->db), "23505") == 0)
+			rop_err_set(&ctx->err, ROP_ECONFLICT, "IDEMPOTENCY_RACE",
+			    "a concurrent placement used this key");
+		goto out;
+	}
+	if (rop_json_parse(&ctx->err, rop_db_str(ins, 0, 0),
+	    strlen(rop_db_str(ins, 0, 0)), &order) == -1)
+		goto out;
+	{
+		/* Drop the storage-only keys from each line of the reply. */
+		struct json_object	*ls;
+
+		json_object_object_get_ex(order, "lines", &ls);
+		for (i = 0; i < json_object_array_length(ls); i++) {
+			struct json_object *l = json_object_array_get_idx(ls, i);
+
+			json_object_object_del(l, "no");
+			json_object_object_del(l, "id");
+			json_object_object_del(l, "item");
+			json_object_object_del(l, "qty");
+			json_object_object_del(l, "unit");
+			json_object_object_del(l, "total");
+		}
+	}
+	if (rop_event_append(ctx, rid, "order.placed", tid,
+	    placed_payload(order), NULL) == -1)
+		goto out;
+	text = rop_json_text(order, &tl);
+	if ((*json = dupstr(ctx, text)) == NULL)
+		goto out;
+	rc = 0;
+	goto out;
+nomem:
+	rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "order");
+out:
+	if (rc == 0) {
+		if (rop_db_commit(ctx->db, &ctx->err) == -1) {
+			free(*json);
+			*json = NULL;
+			rc = -1;
+		} else if (!*replayed) {
+			rop_event_flush(ctx);
+			rop_metrics_add(ctx->metrics,
+			    "rop_orders_placed_total", NULL, 1);
+		}
+	} else
+		rop_db_rollback(ctx->db);
+	json_object_put(lines);
+	json_object_put(order);
+	PQclear(sess);
+	PQclear(items);
+	PQclear(ins);
+	return rc;
+}
+
+int
+rop_order_place(struct rop_ctx *ctx, const char *rid, const char *tid,
+    struct json_object *body, const char *key, char **json, int *replayed)
+{
+	struct draft	*d;
+	int		 rc = -1, attempt;
+
+	*json = NULL;
+	*replayed = 0;
+	if ((d = malloc(sizeof(*d))) == NULL)
+		return rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "draft");
+	if (draft_parse(ctx, body, d) == -1 || draft_hash(ctx, d) == -1)
+		goto out;
+	/*
+	 * Two placements racing with one key: the loser's insert hits the
+	 * unique key, and its second attempt replays the winner's order.
+	 */
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = place_tx(ctx, rid, tid, d, key, json, replayed);
+		if (rc == 0 || ctx->err.code == NULL ||
+		    strcmp(ctx->err.code, "IDEMPOTENCY_RACE") != 0)
+			break;
+		rop_err_clear(&ctx->err);
+	}
+out:
+	free(d);
+	return rc;
+}
+
+int
+rop_order_get(struct rop_ctx *ctx, const char *rid, const char *oid,
+    char **json, char *tid)
+{
+	const char	*p[2] = { rid, oid };
+	PGresult	*res;
+	int		 rc = -1;
+
+	*json = NULL;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_get, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
+		    "no order %s", oid);
+	else if ((*json = dupstr(ctx, rop_db_str(res, 0, 0))) != NULL) {
+		if (tid != NULL)
+			snprintf(tid, 65, "%s", rop_db_str(res, 0, 1));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void
+count_transition(struct rop_ctx *ctx, const char *from, const char *to,
+    double since_placed)
+{
+	char	 labels[96];
+
+	snprintf(labels, sizeof(labels), "from=\"%s\",to=\"%s\"", from, to);
+	rop_metrics_add(ctx->metrics, "rop_order_transition_total", labels, 1);
+	if (strcmp(to, "ACCEPTED") == 0)
+		rop_metrics_observe(ctx->metrics,
+		    "rop_order_time_to_accept_seconds", NULL, since_placed);
+	else if (strcmp(to, "READY") == 0)
+		rop_metrics_observe(ctx->metrics,
+		    "rop_order_time_to_ready_seconds", NULL, since_placed);
+}
+
+/* The body of a transition: none or {} ; cancel needs {"reason"}. */
+static int
+transition_body(struct rop_ctx *ctx, enum rop_order_action act,
+    char *reason, size_t reasonsz)
+{
+	static const char *const keys[] = { "reason", NULL };
+	struct json_object	*body = NULL;
+	const char		*r;
+	int			 rc = -1;
+
+	if (act != ROP_ACT_CANCEL)
+		return rop_req_no_payload(ctx->req, &ctx->err);
+	if (rop_req_json(ctx->req, &ctx->err, 0, &body) == -1)
+		return -1;
+	if (!json_object_is_type(body, json_type_object)) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "the body must be a JSON object");
+		rop_err_detail(&ctx->err, "field", "body");
+		goto out;
+	}
+	if (rop_json_only(&ctx->err, body, "", keys) == -1 ||
+	    rop_json_string(&ctx->err, body, "", "reason", 1, 1, 200, &r) == -1)
+		goto out;
+	snprintf(reason, reasonsz, "%s", r);
+	rc = 0;
+out:
+	json_object_put(body);
+	return rc;
+}
+
+int
+rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
+    const char *oid, enum rop_order_action act, char **json)
+{
+	PGresult		*lock = NULL, *res = NULL;
+	struct json_object	*order = NULL, *payload = NULL, *v;
+	enum rop_order_status	 from, to = rop_order_target(act);
+	enum rop_order_actor	 actor;
+	char			 reason[1024], tid[65];
+	const char		*p[4], *fromname;
+	int			 rc = -1, applied = 0;
+	double			 since = 0;
+
+	*json = NULL;
+	switch (pr->role) {
+	case ROP_ROLE_ADMIN:
+	case ROP_ROLE_MANAGER:
+		actor = ROP_ACTOR_MANAGER;
+		break;
+	case ROP_ROLE_WAITER:
+		actor = ROP_ACTOR_WAITER;
+		break;
+	case ROP_ROLE_KITCHEN:
+		actor = ROP_ACTOR_KITCHEN;
+		break;
+	default:
+		actor = ROP_ACTOR_SYSTEM;	/* guests: refused below */
+		break;
+	}
+	if (rop_db_begin(ctx->db, &ctx->err) == -1)
+		return -1;
+	p[0] = pr->rid;
+	p[1] = oid;
+	if ((lock = rop_db_exec(ctx->db, &ctx->err, &st_lock, p)) == NULL)
+		goto out;
+	if (PQntuples(lock) == 0) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
+		    "no order %s", oid);
+		goto out;
+	}
+	snprintf(tid, sizeof(tid), "%s", rop_db_str(lock, 0, 1));
+	ctx->req->log_tid = NULL;
+	if (transition_body(ctx, act, reason, sizeof(reason)) == -1)
+		goto out;
+	from = rop_order_status_parse(rop_db_str(lock, 0, 0));
+	fromname = rop_order_status_name(from);
+	switch (pr->role == ROP_ROLE_TABLE ? ROP_DECIDE_FORBIDDEN :
+	    rop_order_decide(from, act, actor)) {
+	case ROP_DECIDE_FORBIDDEN:
+		rop_err_set(&ctx->err, ROP_EFORBIDDEN, NULL,
+		    "%s may not move an order %s to %s",
+		    rop_role_name(pr->role) ? rop_role_name(pr->role) : "guest",
+		    fromname ? fromname : "?", rop_order_status_name(to));
+		goto out;
+	case ROP_DECIDE_CONFLICT:
+		rop_err_set(&ctx->err, ROP_ECONFLICT,
+		    "INVALID_ORDER_TRANSITION", "order %s is %s, not %s",
+		    oid, fromname ? fromname : "?",
+		    act == ROP_ACT_CANCEL ? "PLACED or ACCEPTED" :
+		    rop_order_status_name(act == ROP_ACT_ACCEPT ?
+		    ROP_ORDER_PLACED : ROP_ORDER_ACCEPTED));
+		rop_err_detail(&ctx->err, "from", fromname ? fromname : "?");
+		rop_err_detail(&ctx->err, "to", rop_order_status_name(to));
+		goto out;
+	case ROP_DECIDE_REPEAT:
+		if ((res = rop_db_exec(ctx->db, &ctx->err, &st_get, p)) == NULL)
+			goto out;
+		break;
+	case ROP_DECIDE_APPLY:
+		p[2] = rop_order_status_name(to);
+		p[3] = act == ROP_ACT_CANCEL ? reason : NULL;
+		if ((res = rop_db_exec(ctx->db, &ctx->err, &st_move, p)) == NULL)
+			goto out;
+		since = strtod(rop_db_str(res, 0, 1), NULL);
+		if (rop_json_parse(&ctx->err, rop_db_str(res, 0, 0),
+		    strlen(rop_db_str(res, 0, 0)), &order) == -1 ||
+		    (payload = json_object_new_object()) == NULL)
+			goto out;
+		rop_json_add(payload, "orderId", json_object_new_string(oid));
+		rop_json_add(payload, "tableId", json_object_new_string(tid));
+		if (act == ROP_ACT_CANCEL)
+			rop_json_add(payload, "reason",
+			    json_object_new_string(reason));
+		{
+			const char *k = act == ROP_ACT_ACCEPT ? "acceptedAt" :
+			    act == ROP_ACT_READY ? "readyAt" : "cancelledAt";
+
+			json_object_object_get_ex(order, k, &v);
+			rop_json_add(payload, k, json_object_get(v));
+		}
+		if (rop_event_append(ctx, pr->rid, rop_order_event(act), tid,
+		    payload, NULL) == -1) {
+			payload = NULL;
+			goto out;
+		}
+		payload = NULL;
+		applied = 1;
+		break;
+	}
+	if ((*json = dupstr(ctx, rop_db_str(res, 0, 0))) == NULL)
+		goto out;
+	if (rop_db_commit(ctx->db, &ctx->err) == -1) {
+		free(*json);
+		*json = NULL;
+		goto out;
+	}
+	if (applied) {
+		rop_event_flush(ctx);
+		count_transition(ctx, fromname, rop_order_status_name(to),
+		    since);
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		rop_db_rollback(ctx->db);
+	json_object_put(order);
+	json_object_put(payload);
+	PQclear(lock);
+	PQclear(res);
+	return rc;
+}
+
+int
+rop_order_paging(struct rop_ctx *ctx, const char *def_status,
+    const char **status, int *limit, char *cursor)
+{
+	static const char *const names[] = { "PLACED", "ACCEPTED", "READY",
+	    "PAID", "CANCELLED", "ALL", NULL };
+	char		 buf[160], *end;
+	long		 l;
+	int		 i, r;
+	int64_t		 ms;
+	char		 oid[65];
+
+	*status = def_status;
+	*limit = 50;
+	cursor[0] = '\0';
+	if ((r = rop_req_query(ctx->req, "status", buf, sizeof(buf))) == -1)
+		goto badstatus;
+	if (r == 1) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(names[i], buf) == 0)
+				break;
+		if (names[i] == NULL)
+			goto badstatus;
+		*status = names[i];
+	}
+	if (*status != NULL && strcmp(*status, "ALL") == 0)
+		*status = NULL;
+	if ((r = rop_req_query(ctx->req, "limit", buf, sizeof(buf))) != 0) {
+		l = r == 1 ? strtol(buf, &end, 10) : 0;
+		if (r == -1 || buf[0] == '\0' || *end != '\0' ||
+		    buf[0] == '+' || buf[0] == ' ' || l < 1 || l > 200) {
+			rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_LIMIT",
+			    "limit must be an integer from 1 to 200");
+			rop_err_detail(&ctx->err, "field", "limit");
+			return -1;
+		}
+		*limit = (int)l;
+	}
+	if ((r = rop_req_query(ctx->req, "cursor", buf, sizeof(buf))) != 0) {
+		if (r == -1 || strlen(buf) >= 129 ||
+		    rop_cursor_decode(buf, &ms, oid) == -1) {
+			rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_CURSOR",
+			    "cursor is not one this server issued");
+			rop_err_detail(&ctx->err, "field", "cursor");
+			return -1;
+		}
+		memcpy(cursor, buf, strlen(buf) + 1);
+	}
+	return 0;
+badstatus:
+	rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_STATUS",
+	    "status must be one of PLACED, ACCEPTED, READY, PAID, CANCELLED, ALL");
+	rop_err_detail(&ctx->err, "field", "status");
+	return -1;
+}
+
+int
+rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
+    const char *status, int limit, const char *cursor, char **json)
+{
+	const struct rop_stmt	*st;
+	const char		*p[6];
+	char			 ms_s[24], lim_s[16], oid[65] = "";
+	char			 next[ROP_CURSOR_BUFSZ];
+	int64_t			 ms = 253402300799999LL;  /* 9999-12-31 */
+	PGresult		*res = NULL;
+	char			*out = NULL;
+	size_t			 len = 0, cap;
+	int			 i, n, rc = -1;
+
+	*json = NULL;
+	if (cursor != NULL && cursor[0] != '\0' &&
+	    rop_cursor_decode(cursor, &ms, oid) == -1)
+		return rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_CURSOR",
+		    "bad cursor");
+	snprintf(ms_s, sizeof(ms_s), "%lld", (long long)ms);
+	snprintf(lim_s, sizeof(lim_s), "%d", limit + 1);
+	p[0] = rid;
+	p[1] = status;
+	p[2] = ms_s;
+	p[3] = oid;
+	p[4] = lim_s;
+	p[5] = session_id;
+	st = session_id != NULL ? &st_list_session :
+	    status != NULL ? &st_list_status : &st_list_all;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, st, p)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	cap = 64;
+	for (i = 0; i < n && i < limit; i++)
+		cap += (size_t)PQgetlength(res, i, 0) + 1;
+	if ((out = malloc(cap + ROP_CURSOR_BUFSZ + 32)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "list");
+		goto out;
+	}
+	len = (size_t)sprintf(out, "{\"orders\":[");
+	for (i = 0; i < n && i < limit; i++) {
+		size_t l = (size_t)PQgetlength(res, i, 0);
+
+		if (i > 0)
+			out[len++] = ',';
+		memcpy(out + len, PQgetvalue(res, i, 0), l);
+		len += l;
+	}
+	if (n > limit && rop_cursor_encode(next, rop_db_int(res, limit - 1, 1),
+	    rop_db_str(res, limit - 1, 2)) == 0)
+		len += (size_t)sprintf(out + len, "],\"nextCursor\":\"%s\"}",
+		    next);
+	else
+		len += (size_t)sprintf(out + len, "],\"nextCursor\":null}");
+	*json = out;
+	out = NULL;
+	rc = 0;
+out:
+	free(out);
+	PQclear(res);
+	return rc;
+}

@@ -1,0 +1,71 @@
+/*
+ * rop_order: placing, reading, moving and listing orders (SPEC §6).
+ *
+ * Every change is one transaction: the row lock of what it changes
+ * (the table session for a placement, the order for a transition), the
+ * decision of the pure state machine (domain/rop_order_state.h), the
+ * write, the outbox event, commit, then the event's PUBLISH.  Replies
+ * are finished JSON texts built by SQL (sql/005_json_views.sql), owned
+ * by the caller (free()).
+ */
+#ifndef ROP_ORDER_H
+#define ROP_ORDER_H
+
+#include <stddef.h>
+
+#include "domain/rop_order_state.h"
+
+struct json_object;
+struct rop_ctx;
+struct rop_principal;
+
+#define ROP_ORDER_MAX_LINES	50
+
+/*
+ * Place the order "body" at table (rid, tid) with an optional
+ * Idempotency-Key.  On success *json is the OrderResponse and
+ * *replayed tells whether it is the replay of an earlier placement.
+ * Returns 0, or -1 with the error in ctx (400 VALIDATION_ERROR,
+ * ITEM_NOT_FOUND, ITEM_UNAVAILABLE; 404 TABLE_NOT_FOUND; 409
+ * TABLE_NOT_OPEN, IDEMPOTENCY_KEY_REPLAY_DIFFERENT_PAYLOAD; 503).
+ */
+int	 rop_order_place(struct rop_ctx *, const char *rid, const char *tid,
+	    struct json_object *body, const char *idem_key, char **json,
+	    int *replayed);
+
+/*
+ * Read order "oid" of restaurant "rid".  Its table goes to tid (size
+ * >= 65) when not NULL.  Returns 0, or -1 (404 ORDER_NOT_FOUND).
+ */
+int	 rop_order_get(struct rop_ctx *, const char *rid, const char *oid,
+	    char **json, char *tid);
+
+/*
+ * Apply "act" to order "oid" for principal "p" (whose restaurant is
+ * the tenant).  The request body is checked after the order is found
+ * (SPEC §9.16): none or {} for accept/ready, {"reason"} for cancel.
+ * *status is 200 on success.  Returns 0, or -1 (404, 400, 403, 409).
+ */
+int	 rop_order_transition(struct rop_ctx *, const struct rop_principal *p,
+	    const char *oid, enum rop_order_action act, char **json);
+
+/*
+ * A page of orders of restaurant "rid", newest first by (createdAt,
+ * orderId): all of them, or those of "session_id" when not NULL.
+ * "status" NULL means ALL.  Returns 0 with *json =
+ * {"orders":[...],"nextCursor":...}, or -1 (400 INVALID_CURSOR).
+ */
+int	 rop_order_list(struct rop_ctx *, const char *rid,
+	    const char *session_id, const char *status, int limit,
+	    const char *cursor, char **json);
+
+/*
+ * Parse the paging query of the order lists (status, limit, cursor)
+ * with the given default status.  *status is NULL for ALL; "cursor"
+ * (size >= 129) is "" when absent.  Returns 0 or -1 (400
+ * INVALID_STATUS, INVALID_LIMIT, INVALID_CURSOR).
+ */
+int	 rop_order_paging(struct rop_ctx *, const char *def_status,
+	    const char **status, int *limit, char *cursor);
+
+#endif /* ROP_ORDER_H */
