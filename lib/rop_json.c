@@ -23,6 +23,7 @@
 struct span {
 	const unsigned char	*p;
 	size_t			 len;
+	unsigned char		*own;	/* decoded copy, or NULL */
 };
 
 struct chk {
@@ -43,6 +44,7 @@ static int	hex4(const unsigned char *, unsigned int *);
 static int	digits(struct chk *);
 static struct json_object *field(struct json_object *, const char *);
 static int	span_cmp(const void *, const void *);
+static int	span_decode(struct span *);
 static int	field_err(struct rop_err *, const char *, const char *,
 		    const char *);
 
@@ -201,6 +203,67 @@ span_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/*
+ * Replace the raw span of a checked string by its decoded bytes, so
+ * that "a" and "\u0061" compare equal as json-c will see them.  The
+ * checker has validated every escape already, and decoding never
+ * grows the text.  Returns 0, or -1 on OOM.
+ */
+static int
+span_decode(struct span *s)
+{
+	const unsigned char	*p = s->p, *end = s->p + s->len;
+	unsigned char		*d;
+	unsigned int		 u, lo;
+	size_t			 n = 0;
+
+	if (memchr(s->p, '\\', s->len) == NULL)
+		return 0;
+	if ((d = malloc(s->len)) == NULL)
+		return -1;
+	while (p < end) {
+		if (*p != '\\') {
+			d[n++] = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': d[n++] = '\b'; p += 2; continue;
+		case 'f': d[n++] = '\f'; p += 2; continue;
+		case 'n': d[n++] = '\n'; p += 2; continue;
+		case 'r': d[n++] = '\r'; p += 2; continue;
+		case 't': d[n++] = '\t'; p += 2; continue;
+		case 'u': break;
+		default: d[n++] = p[1]; p += 2; continue;
+		}
+		hex4(p + 2, &u);
+		p += 6;
+		if (u >= 0xd800 && u <= 0xdbff) {
+			hex4(p + 2, &lo);
+			p += 6;
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		if (u < 0x80)
+			d[n++] = (unsigned char)u;
+		else if (u < 0x800) {
+			d[n++] = (unsigned char)(0xc0 | (u >> 6));
+			d[n++] = (unsigned char)(0x80 | (u & 0x3f));
+		} else if (u < 0x10000) {
+			d[n++] = (unsigned char)(0xe0 | (u >> 12));
+			d[n++] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+			d[n++] = (unsigned char)(0x80 | (u & 0x3f));
+		} else {
+			d[n++] = (unsigned char)(0xf0 | (u >> 18));
+			d[n++] = (unsigned char)(0x80 | ((u >> 12) & 0x3f));
+			d[n++] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+			d[n++] = (unsigned char)(0x80 | (u & 0x3f));
+		}
+	}
+	s->own = d;
+	s->p = d;
+	s->len = n;
+	return 0;
+}
+
 static int
 chk_object(struct chk *c)
 {
@@ -228,9 +291,14 @@ chk_object(struct chk *c)
 			}
 			keys = nk;
 		}
+		keys[nkeys].own = NULL;
 		if (chk_string(c, &keys[nkeys]) == -1)
 			goto out;
 		nkeys++;
+		if (span_decode(&keys[nkeys - 1]) == -1) {
+			rop_err_set(c->err, ROP_ENOMEM, NULL, "keys");
+			goto out;
+		}
 		chk_ws(c);
 		if (c->p >= c->end || *c->p != ':') {
 			chk_malformed(c, "expected ':'");
@@ -266,6 +334,8 @@ chk_object(struct chk *c)
 		}
 	rc = 0;
 out:
+	for (i = 0; i < nkeys; i++)
+		free(keys[i].own);
 	free(keys);
 	return rc;
 }
