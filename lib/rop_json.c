@@ -429,6 +429,7 @@ rop_json_parse(struct rop_err *err, const char *buf, size_t len,
 {
 	struct json_tokener	*tok;
 	struct json_object	*obj;
+	enum json_tokener_error	 jerr;
 
 	*out = NULL;
 	if (rop_json_check(err, buf, len) == -1)
@@ -439,12 +440,18 @@ rop_json_parse(struct rop_err *err, const char *buf, size_t len,
 	if ((tok = json_tokener_new_ex(ROP_JSON_MAX_DEPTH + 1)) == NULL)
 		return rop_err_set(err, ROP_ENOMEM, NULL, "json tokener");
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
-	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+	jerr = json_tokener_get_error(tok);
+	if (obj == NULL && jerr == json_tokener_continue) {
 		obj = json_tokener_parse_ex(tok, "", 1);	/* end of input */
+		jerr = json_tokener_get_error(tok);
+	}
 	json_tokener_free(tok);
-	if (obj == NULL && !(len >= 4 && memcmp(buf, "null", 4) == 0))
+	/* A JSON null is a NULL object with success, wherever it sits. */
+	if (jerr != json_tokener_success) {
+		json_object_put(obj);
 		return rop_err_set(err, ROP_EINVAL, "MALFORMED_JSON",
 		    "malformed JSON");
+	}
 	*out = obj;
 	return 0;
 }
