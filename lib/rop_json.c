@@ -555,9 +555,14 @@ rop_json_int(struct rop_err *err, struct json_object *obj, const char *path,
 		return required ? field_err(err, path, key, "is required") : 0;
 	if (!json_object_is_type(v, json_type_int))
 		return field_err(err, path, key, "must be an integer");
-	/* json-c saturates beyond int64, which the range check refuses. */
+	/*
+	 * json-c saturates: a literal above INT64_MAX reads as INT64_MAX
+	 * (its uint64 view tells), one below INT64_MIN as INT64_MIN (which
+	 * nothing tells, so INT64_MIN itself is out of every range).
+	 */
 	i = json_object_get_int64(v);
-	if (i < min || i > max) {
+	if (i < min || i > max || i == INT64_MIN ||
+	    (i == INT64_MAX && json_object_get_uint64(v) != (uint64_t)i)) {
 		char what[96];
 
 		snprintf(what, sizeof(what), "must be between %lld and %lld",

@@ -55,7 +55,11 @@ int	 rop_json_string(struct rop_err *err, struct json_object *obj,
 	    const char *path, const char *key, int required,
 	    long min, long max, const char **out);
 
-/* Integer field (no fractions, no exponents) within min..max. */
+/*
+ * Integer field (no fractions, no exponents) within min..max.  Values
+ * beyond int64 are out of range, never clamped; INT64_MIN is refused
+ * too, as json-c reads every smaller literal as INT64_MIN.
+ */
 int	 rop_json_int(struct rop_err *err, struct json_object *obj,
 	    const char *path, const char *key, int required,
 	    int64_t min, int64_t max, int64_t *out, int *present);
