@@ -222,12 +222,23 @@ rop_metrics_get(struct rop_metrics *m, const char *name, const char *labels)
 	return atomic_load(&s->vals[0]);
 }
 
+/*
+ * Order by metric name, then by labels.  A plain strcmp of the keys
+ * would sort "rop_a_b" between "rop_a" and "rop_a{...}" ('_' < '{')
+ * and split the family, repeating its # TYPE line.
+ */
 static int
 m_cmp(const void *a, const void *b)
 {
 	const struct m_slot *const *x = a, *const *y = b;
+	size_t	 xl = strcspn((*x)->key, "{"), yl = strcspn((*y)->key, "{");
+	int	 r = memcmp((*x)->key, (*y)->key, xl < yl ? xl : yl);
 
-	return strcmp((*x)->key, (*y)->key);
+	if (r != 0)
+		return r;
+	if (xl != yl)
+		return xl < yl ? -1 : 1;
+	return strcmp((*x)->key + xl, (*y)->key + yl);
 }
 
 /* Append to a growing buffer; returns -1 on OOM. */
