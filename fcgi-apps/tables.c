@@ -68,10 +68,12 @@ tables_list(struct rop_ctx *ctx, struct rop_req *req)
 {
 	const char	*rid;
 	char		*json = NULL;
+	int		 rc;
 
 	if (floor_staff(ctx, req, 0, &rid, NULL) == -1)
 		return -1;
-	return table_reply(ctx, req, rop_table_list(ctx, rid, &json), json);
+	rc = rop_table_list(ctx, rid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
@@ -79,11 +81,12 @@ table_get(struct rop_ctx *ctx, struct rop_req *req)
 {
 	const char	*rid, *tid;
 	char		*json = NULL;
+	int		 rc;
 
 	if (floor_staff(ctx, req, 0, &rid, &tid) == -1)
 		return -1;
-	return table_reply(ctx, req, rop_table_get(ctx, rid, tid, &json),
-	    json);
+	rc = rop_table_get(ctx, rid, tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
@@ -91,11 +94,12 @@ table_open(struct rop_ctx *ctx, struct rop_req *req)
 {
 	const char	*rid, *tid;
 	char		*json = NULL;
+	int		 rc;
 
 	if (floor_staff(ctx, req, 1, &rid, &tid) == -1)
 		return -1;
-	return table_reply(ctx, req, rop_table_open(ctx, rid, tid, &json),
-	    json);
+	rc = rop_table_open(ctx, rid, tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
@@ -103,11 +107,12 @@ table_close(struct rop_ctx *ctx, struct rop_req *req)
 {
 	const char	*rid, *tid;
 	char		*json = NULL;
+	int		 rc;
 
 	if (floor_staff(ctx, req, 1, &rid, &tid) == -1)
 		return -1;
-	return table_reply(ctx, req, rop_table_close(ctx, rid, tid, &json),
-	    json);
+	rc = rop_table_close(ctx, rid, tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
@@ -115,11 +120,12 @@ table_summary(struct rop_ctx *ctx, struct rop_req *req)
 {
 	const char	*rid, *tid;
 	char		*json = NULL;
+	int		 rc;
 
 	if (floor_staff(ctx, req, 0, &rid, &tid) == -1)
 		return -1;
-	return table_reply(ctx, req, rop_table_summary(ctx, rid, tid, &json),
-	    json);
+	rc = rop_table_summary(ctx, rid, tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 int
