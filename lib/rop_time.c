@@ -33,9 +33,17 @@ rop_time_format(int64_t ms, char *buf)
 	time_t		 secs;
 	int		 frac;
 
-	/* Floor division keeps times before 1970 well formed. */
-	secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-	frac = (int)(ms - (int64_t)secs * 1000);
+	/*
+	 * Floor division keeps times before 1970 well formed; C division
+	 * truncates, so step back one second for a negative remainder
+	 * (never negating ms: -INT64_MIN overflows).
+	 */
+	frac = (int)(ms % 1000);
+	secs = (time_t)(ms / 1000);
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
 	if (gmtime_r(&secs, &tm) == NULL) {
 		snprintf(buf, ROP_TIME_BUFSZ, "1970-01-01T00:00:00.000Z");
 		return buf;
