@@ -201,19 +201,28 @@ static int
 publish(struct relay *r, const char *channel, const char *msg, size_t len)
 {
 	struct curl_slist	*h = NULL;
-	char			 url[512], *esc;
+	char			 url[512];
 	long			 code = 0;
 	CURLcode		 cc;
 
 	if (now_ms() < r->publish_retry_at)
 		return -1;
+	/*
+	 * nginx hands $arg_channel to nchan undecoded, so the channel id
+	 * goes into the query as is ("r:rst_001", not "r%3Arst_001", which
+	 * would be another channel no one subscribes to).  Ids are
+	 * [A-Za-z0-9_-] and the separator ':', which need no escaping.
+	 */
+	if (strspn(channel, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-:") != strlen(channel)) {
+		rop_log("error", "relay", r->ctx.cfg.env,
+		    "refusing to publish on channel with odd characters");
+		return 0;	/* skip it: retrying cannot help */
+	}
 	if (r->curl == NULL && (r->curl = curl_easy_init()) == NULL)
 		return -1;
-	if ((esc = curl_easy_escape(r->curl, channel, 0)) == NULL)
-		return -1;
 	snprintf(url, sizeof(url), "%s?channel=%s", r->ctx.cfg.nchan_publish,
-	    esc);
-	curl_free(esc);
+	    channel);
 	h = curl_slist_append(h, "Content-Type: application/json");
 	curl_easy_setopt(r->curl, CURLOPT_URL, url);
 	curl_easy_setopt(r->curl, CURLOPT_POST, 1L);
