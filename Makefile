@@ -89,8 +89,15 @@ test: deps all
 unit: $(UNIT_BIN)
 	prove -e '' $(UNIT_BIN)
 
-integration: $(APP_BIN)
-	ROP_BIN="$(CURDIR)/$(B)/bin" prove -j2 tests/integration/
+# Every JSON response the integration tests receive is recorded, then
+# validated against docs/openapi.yaml (the contract test).
+CONTRACT_LOG = $(CURDIR)/tests/out/contract-$(B).jsonl
+integration: $(APP_BIN) $(ALL_EXTRA)
+	@mkdir -p tests/out
+	@rm -f $(CONTRACT_LOG)
+	ROP_BIN="$(CURDIR)/$(B)/bin" ROP_CONTRACT_LOG=$(CONTRACT_LOG) \
+	    prove -j2 tests/integration/
+	prove -e node tests/contract/validate.mjs :: $(CONTRACT_LOG)
 
 check-domain:
 	@if grep -rnE '#include *[<"](libpq-fe|hiredis|json-c|json\.h|fcgi)' lib/domain; then \
