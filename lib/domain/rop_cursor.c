@@ -31,6 +31,9 @@ rop_cursor_encode(char *buf, int64_t ms, const char *order_id)
 	unsigned int	 v;
 	int		 len;
 
+	/* A time before the epoch is no createdAt: decode would refuse it. */
+	if (ms < 0)
+		return -1;
 	len = snprintf(raw, sizeof(raw), "v1.%lld.%s", (long long)ms, order_id);
 	if (len < 0 || (size_t)len >= sizeof(raw) || !rop_text_is_id(order_id))
 		return -1;
