@@ -2,6 +2,7 @@
  * events: catch-up over REST (SPEC §6 Events, §9.12): the outbox of a
  * restaurant after a seq, for clients that missed live events.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,10 @@ query_int(struct rop_ctx *ctx, const char *key, long long def, long long min,
 	if ((r = rop_req_query(ctx->req, key, buf, sizeof(buf))) == 0)
 		return 0;
 	if (r == 1 && buf[0] >= '0' && buf[0] <= '9') {
+		errno = 0;
 		v = strtoll(buf, &end, 10);
-		if (*end == '\0' && v >= min && v <= max) {
+		/* Beyond long long, strtoll clamps: not a value we can echo. */
+		if (*end == '\0' && errno == 0 && v >= min && v <= max) {
 			*out = v;
 			return 0;
 		}
