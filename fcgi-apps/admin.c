@@ -1,0 +1,118 @@
+/*
+ * admin: rop-admin, the operator's command line (not a FastCGI app).
+ *
+ *	rop-admin user-set RESTAURANT_ID USERNAME ROLE
+ *
+ * creates or updates a staff user with the password in the environment
+ * variable ROP_PASSWORD (never on the command line, where ps(1) shows
+ * it), hashed with yescrypt.  An existing user keeps its user_id, so
+ * tokens issued before stay tied to the same subject.  Configuration
+ * (ROP_DATABASE_URL) comes from the environment as for every app.
+ * Exit status: 0 done, 1 failed, 2 usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_db.h"
+#include "rop_id.h"
+#include "rop_password.h"
+#include "rop_time.h"
+#include "domain/rop_text.h"
+
+static int	admin_user_set(struct rop_ctx *, const char *, const char *,
+		    const char *);
+static void	usage(void);
+
+static const struct rop_stmt user_upsert = {
+	"admin_user_upsert",
+	"INSERT INTO users (restaurant_id, username, user_id, role,"
+	" password_hash) VALUES ($1, $2, $3, $4, $5)"
+	" ON CONFLICT (restaurant_id, username) DO UPDATE"
+	" SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash"
+	" RETURNING user_id", 5, 0
+};
+
+static const struct rop_stmt restaurant_exists = {
+	"admin_restaurant_exists",
+	"SELECT 1 FROM restaurants WHERE restaurant_id = $1", 1, 1
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ROP_PASSWORD=... rop-admin user-set "
+	    "RESTAURANT_ID USERNAME ADMIN|MANAGER|WAITER|KITCHEN\n");
+}
+
+static int
+admin_user_set(struct rop_ctx *ctx, const char *rid, const char *user,
+    const char *role)
+{
+	char		 hash[ROP_PASSWORD_HASHSZ], uid[ROP_ID_BUFSZ];
+	const char	*pw = getenv("ROP_PASSWORD"), *params[5];
+	PGresult	*res = NULL;
+	long		 ulen;
+	int		 rc = -1;
+
+	ulen = rop_text_utf8_len(user, strlen(user));
+	if (!rop_text_is_id(rid) || ulen < 1 || ulen > 64 ||
+	    rop_role_parse(role) == ROP_ROLE_NONE) {
+		usage();
+		return 2;
+	}
+	if (pw == NULL || *pw == '\0' || strlen(pw) > ROP_PASSWORD_MAX) {
+		fprintf(stderr, "rop-admin: set ROP_PASSWORD (1 to %d bytes)\n",
+		    ROP_PASSWORD_MAX);
+		return 2;
+	}
+	if (rop_password_hash(pw, hash, sizeof(hash)) == -1 ||
+	    rop_id_new(uid, "usr_", rop_time_now_ms()) == -1) {
+		fprintf(stderr, "rop-admin: cannot hash the password\n");
+		return 1;
+	}
+	params[0] = rid;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &restaurant_exists,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		fprintf(stderr, "rop-admin: no restaurant %s\n", rid);
+		goto out;
+	}
+	PQclear(res);
+	params[1] = user;
+	params[2] = uid;
+	params[3] = role;
+	params[4] = hash;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &user_upsert,
+	    params)) == NULL)
+		goto out;
+	printf("rop-admin: user %s/%s (%s) set, user_id %s\n", rid, user,
+	    role, rop_db_str(res, 0, 0));
+	rc = 0;
+out:
+	if (rc == -1 && ctx->err.status != ROP_OK)
+		fprintf(stderr, "rop-admin: %s\n", ctx->err.msg);
+	explicit_bzero(hash, sizeof(hash));
+	PQclear(res);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rop_ctx	 ctx;
+	int		 rc;
+
+	if (argc != 5 || strcmp(argv[1], "user-set") != 0) {
+		usage();
+		return 2;
+	}
+	if (rop_ctx_init(&ctx, "admin", 0) == -1)
+		return 1;
+	rc = admin_user_set(&ctx, argv[2], argv[3], argv[4]);
+	rop_ctx_release(&ctx);
+	return rc;
+}

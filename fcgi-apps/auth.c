@@ -1,0 +1,334 @@
+/*
+ * auth: staff login, the nchan subscriber authorizer and table QR
+ * tokens (SPEC §5, §7, §9.1, §9.13, §9.22).
+ *
+ *	auth.login	POST /v1/auth/login
+ *	auth.ws		GET  /_auth/ws (nchan_authorize_request subrequest)
+ *	table.qr	GET  /v1/restaurants/{rid}/tables/{tid}/qr
+ *
+ * A failed login looks the same whatever failed (unknown restaurant,
+ * unknown user, wrong password): one 401 body, and a missing user still
+ * costs one yescrypt run against a dummy hash.
+ */
+#include <json-c/json.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_db.h"
+#include "rop_json.h"
+#include "rop_metrics.h"
+#include "rop_password.h"
+#include "rop_time.h"
+#include "domain/rop_text.h"
+
+#define AUTH_QUERY_MAX	8192
+
+static int	auth_login(struct rop_ctx *, struct rop_req *);
+static int	auth_ws(struct rop_ctx *, struct rop_req *);
+static int	auth_qr(struct rop_ctx *, struct rop_req *);
+static int	auth_login_fail(struct rop_ctx *);
+static int	auth_ws_query(struct rop_req *, struct rop_req *, char *,
+		    size_t);
+static int	auth_ws_channel(struct rop_ctx *, const char *, char *,
+		    char *);
+
+static const struct rop_stmt user_get = {
+	"auth_user_get",
+	"SELECT user_id, role, password_hash FROM users"
+	" WHERE restaurant_id = $1 AND username = $2", 2, 1
+};
+
+static const struct rop_stmt table_exists = {
+	"auth_table_exists",
+	"SELECT 1 FROM dining_tables WHERE restaurant_id = $1"
+	" AND table_id = $2", 2, 1
+};
+
+static const struct rop_route routes[] = {
+	{ "auth.login",	"POST",	auth_login },
+	{ "auth.ws",	"GET",	auth_ws },
+	{ "table.qr",	"GET",	auth_qr },
+	{ NULL, NULL, NULL }
+};
+
+static int
+auth_login_fail(struct rop_ctx *ctx)
+{
+	rop_metrics_add(ctx->metrics, "rop_auth_logins_total",
+	    "result=\"fail\"", 1);
+	return rop_err_set(&ctx->err, ROP_EAUTH, "UNAUTHORIZED",
+	    "invalid restaurant, username or password");
+}
+
+static int
+auth_login(struct rop_ctx *ctx, struct rop_req *req)
+{
+	static const char *const keys[] = { "restaurantId", "username",
+	    "password", NULL };
+	struct json_object	*body = NULL, *o = NULL;
+	const char		*rid, *user, *pw, *params[2], *hash = NULL;
+	char			 tok[1024], ts[ROP_TIME_BUFSZ];
+	PGresult		*res = NULL;
+	enum rop_role		 role = ROP_ROLE_NONE;
+	int64_t			 exp;
+	int			 rc = -1, found;
+
+	if (rop_req_json(req, &ctx->err, 0, &body) == -1)
+		goto out;
+	if (rop_json_only(&ctx->err, body, "", keys) == -1 ||
+	    rop_json_string(&ctx->err, body, "", "restaurantId", 1, 1, 64,
+	    &rid) == -1 ||
+	    rop_json_string(&ctx->err, body, "", "username", 1, 1, 64,
+	    &user) == -1 ||
+	    rop_json_string(&ctx->err, body, "", "password", 1, 1,
+	    ROP_PASSWORD_MAX, &pw) == -1)
+		goto out;
+	/*
+	 * A restaurant id that cannot exist is an unknown restaurant:
+	 * the same 401 as a bad password (SPEC §9.2), after the same work.
+	 */
+	found = 0;
+	if (rop_text_is_id(rid)) {
+		params[0] = rid;
+		params[1] = user;
+		if ((res = rop_db_exec(ctx->db, &ctx->err, &user_get,
+		    params)) == NULL)
+			goto out;
+		if (PQntuples(res) == 1) {
+			hash = rop_db_str(res, 0, 2);
+			role = rop_role_parse(rop_db_str(res, 0, 1));
+			found = role != ROP_ROLE_NONE;
+		}
+	}
+	/* Always one yescrypt run: against the dummy when no user. */
+	if (!rop_password_check(pw, found ? hash : NULL) || !found) {
+		auth_login_fail(ctx);
+		goto out;
+	}
+	if (rop_auth_issue_jwt(ctx, rop_db_str(res, 0, 0), rid, role, tok,
+	    sizeof(tok), &exp) == -1)
+		goto out;
+	if ((o = json_object_new_object()) == NULL ||
+	    rop_json_add(o, "token", json_object_new_string(tok)) ||
+	    rop_json_add(o, "expiresAt", json_object_new_string(
+	    rop_time_format(exp * 1000, ts))) ||
+	    rop_json_add(o, "role", json_object_new_string(
+	    rop_role_name(role)))) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "login reply");
+		goto out;
+	}
+	rop_metrics_add(ctx->metrics, "rop_auth_logins_total",
+	    "result=\"ok\"", 1);
+	rc = rop_reply_json(req, 200, o);
+out:
+	explicit_bzero(tok, sizeof(tok));
+	PQclear(res);
+	json_object_put(o);
+	json_object_put(body);
+	return rc;
+}
+
+/*
+ * The query of the subscriber's request.  nchan's authorize subrequest
+ * (1.3.6) carries the subscriber's query string and REQUEST_URI; other
+ * versions send the original URI in an X-Original-URI header instead.
+ * So the query is taken from X-Original-URI, else REQUEST_URI, else
+ * QUERY_STRING.  "oq" becomes a copy of "req" whose query is that
+ * string (kept in buf).  Returns 0, or -1 when the URI is too long.
+ */
+static int
+auth_ws_query(struct rop_req *req, struct rop_req *oq, char *buf,
+    size_t bufsz)
+{
+	const char	*uri, *q;
+
+	*oq = *req;
+	if ((uri = rop_req_header(req, "X-Original-URI")) == NULL &&
+	    (uri = rop_req_param(req, "REQUEST_URI")) == NULL)
+		return 0;
+	if ((q = strchr(uri, '?')) == NULL)
+		q = "";
+	else
+		q++;
+	if (strlen(q) >= bufsz)
+		return -1;
+	memcpy(buf, q, strlen(q) + 1);
+	/* A fragment never reaches a server, but do not parse one. */
+	buf[strcspn(buf, "#")] = '\0';
+	oq->query = buf;
+	return 0;
+}
+
+/*
+ * The channel nginx will subscribe to, as it computed it ($rop_channel:
+ * "r:RID" or "t:RID:TID"), split into rid and tid ("" for a restaurant
+ * channel).  Authorizing exactly that string leaves no room between our
+ * reading of the query and nginx's ($arg_ names match case-insensitively
+ * and are not URL-decoded).  Returns 0, or -1 with 400.
+ */
+static int
+auth_ws_channel(struct rop_ctx *ctx, const char *chan, char *rid,
+    char *tid)
+{
+	const char	*colon;
+	size_t		 n;
+
+	rid[0] = tid[0] = '\0';
+	if (chan != NULL && strncmp(chan, "r:", 2) == 0 &&
+	    strlen(chan + 2) <= 64)
+		memcpy(rid, chan + 2, strlen(chan + 2) + 1);
+	else if (chan != NULL && strncmp(chan, "t:", 2) == 0 &&
+	    (colon = strchr(chan + 2, ':')) != NULL &&
+	    (n = (size_t)(colon - chan - 2)) <= 64 &&
+	    strlen(colon + 1) <= 64) {
+		memcpy(rid, chan + 2, n);
+		rid[n] = '\0';
+		memcpy(tid, colon + 1, strlen(colon + 1) + 1);
+		if (!rop_text_is_id(tid)) {
+			rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+			    "bad table_id");
+			rop_err_detail(&ctx->err, "field", "table_id");
+			return -1;
+		}
+	}
+	if (!rop_text_is_id(rid)) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "restaurant_id is required");
+		rop_err_detail(&ctx->err, "field", "restaurant_id");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * nchan asks before a subscriber joins /ws?restaurant_id=R[&table_id=T]
+ * [&role=ROLE][&access_token=...].  2xx lets it in; nchan answers the
+ * subscriber's handshake with our 400/401/403 otherwise (SPEC §9.13).
+ * nginx passes the channel (ROP_WS_CHANNEL) and the role (ROP_WS_ROLE);
+ * the token comes from the Authorization header or the subscriber's
+ * access_token parameter.
+ */
+static int
+auth_ws(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_principal	 p;
+	struct rop_req		 oq;
+	const char		*role;
+	char			*qbuf = NULL;
+	char			 rid[65], tid[65];
+	int			 rc = -1;
+
+	if (auth_ws_channel(ctx, rop_req_param(req, "ROP_WS_CHANNEL"), rid,
+	    tid) == -1)
+		goto out;
+	/* The role only has to be one of ours; the token decides. */
+	role = rop_req_param(req, "ROP_WS_ROLE");
+	if (role != NULL && role[0] != '\0' &&
+	    rop_role_parse(role) == ROP_ROLE_NONE) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "unknown role");
+		rop_err_detail(&ctx->err, "field", "role");
+		goto out;
+	}
+	if ((qbuf = malloc(AUTH_QUERY_MAX)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "query");
+		goto out;
+	}
+	if (auth_ws_query(req, &oq, qbuf, AUTH_QUERY_MAX) == -1) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "query too long");
+		rop_err_detail(&ctx->err, "field", "query");
+		goto out;
+	}
+	if (rop_auth_caller(ctx, &oq, 1, &p) == -1)
+		goto out;
+	/* Another restaurant's channel: refused, not hidden (§9.13). */
+	if (strcmp(p.rid, rid) != 0) {
+		rop_err_set(&ctx->err, ROP_EFORBIDDEN, "FORBIDDEN",
+		    "token of another restaurant");
+		goto out;
+	}
+	if (rop_auth_allow(ctx, &p, tid[0] != '\0' ?
+	    ROP_RS_STAFF | ROP_RS_GUEST : ROP_RS_STAFF,
+	    tid[0] != '\0' ? tid : NULL) == -1)
+		goto out;
+	rc = rop_reply_raw(req, 204, NULL, NULL, 0);
+out:
+	free(qbuf);
+	return rc;
+}
+
+static int
+auth_qr(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_principal	 p;
+	struct json_object	*o = NULL;
+	const char		*rid, *tid, *params[2];
+	char			 tok[512], *url = NULL;
+	PGresult		*res = NULL;
+	int64_t			 exp = 0;
+	size_t			 n, blen;
+	int			 rc = -1;
+
+	rid = rop_req_param(req, "ROP_RESTAURANT_ID");
+	tid = rop_req_param(req, "ROP_TABLE_ID");
+	if (rid == NULL || tid == NULL || !rop_text_is_id(rid) ||
+	    !rop_text_is_id(tid))
+		return rop_err_set(&ctx->err, ROP_ENOTFOUND, NULL,
+		    "no such resource");
+	req->log_rid = rid;
+	req->log_tid = tid;
+	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
+	    rop_auth_tenant(ctx, &p, rid, "RESTAURANT_NOT_FOUND") == -1 ||
+	    rop_auth_allow(ctx, &p, ROP_RS_MANAGE, NULL) == -1)
+		goto out;
+	params[0] = rid;
+	params[1] = tid;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &table_exists,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "TABLE_NOT_FOUND",
+		    "no table %s", tid);
+		goto out;
+	}
+	if (ctx->cfg.table_token_ttl > 0)
+		exp = rop_time_now_ms() / 1000 + ctx->cfg.table_token_ttl;
+	if (rop_auth_issue_table(ctx, rid, tid, exp, tok, sizeof(tok)) == -1)
+		goto out;
+	/* Token characters are URL-safe: [A-Za-z0-9_.-]. */
+	n = strlen(ctx->cfg.public_base) + strlen(rid) + strlen(tid) +
+	    strlen(tok) + 16;
+	if ((url = malloc(n)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "qr url");
+		goto out;
+	}
+	blen = strlen(ctx->cfg.public_base);
+	while (blen > 0 && ctx->cfg.public_base[blen - 1] == '/')
+		blen--;
+	snprintf(url, n, "%.*s/t/%s/%s?token=%s", (int)blen,
+	    ctx->cfg.public_base, rid, tid, tok);
+	if ((o = json_object_new_object()) == NULL ||
+	    rop_json_add(o, "token", json_object_new_string(tok)) ||
+	    rop_json_add(o, "url", json_object_new_string(url))) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "qr reply");
+		goto out;
+	}
+	rc = rop_reply_json(req, 200, o);
+out:
+	free(url);
+	PQclear(res);
+	json_object_put(o);
+	return rc;
+}
+
+int
+main(void)
+{
+	static const struct rop_app app = { "auth", routes,
+	    ROP_CONFIG_SECRETS };
+
+	return rop_app_run(&app) == 0 ? 0 : 1;
+}

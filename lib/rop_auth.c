@@ -1,0 +1,567 @@
+/*
+ * rop_auth: staff JWTs (HS256), guests' table tokens, and the checks
+ * every handler runs (SPEC §5, §9.16).
+ *
+ * A JWT is base64url(header).base64url(claims).base64url(HMAC-SHA256)
+ * with the header {"alg":"HS256","typ":"JWT"} and exactly the claims
+ * sub, rid, role, iat, exp and jti.  A table token is
+ *	t1.base64url("rid|tid|exp").base64url(HMAC-SHA256)
+ * signed with its own secret, exp 0 meaning "never".  Verification is
+ * strict (canonical base64url, no padding, known header and claims,
+ * right types) and never touches the database or Redis, so it serves
+ * the nchan authorizer and unit tests as well as every app.
+ */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <json-c/json.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_http.h"
+#include "rop_id.h"
+#include "rop_json.h"
+#include "rop_time.h"
+#include "domain/rop_text.h"
+
+#define AUTH_TOKEN_MAX		4096	/* bytes of any token we look at */
+#define AUTH_HEADER_MAX		256	/* decoded JWT header */
+#define AUTH_CLAIMS_MAX		1024	/* decoded JWT claims */
+#define AUTH_LEEWAY		5	/* seconds of clock skew on exp */
+#define AUTH_MAC_LEN		32	/* HMAC-SHA256 */
+#define AUTH_MAC_B64_LEN	43	/* its base64url length */
+#define AUTH_TABLE_PREFIX	"t1."
+
+static const char *const role_names[ROP_ROLE__MAX] = {
+	NULL, "ADMIN", "MANAGER", "WAITER", "KITCHEN", "TABLE"
+};
+
+static int	b64url_enc(const unsigned char *, size_t, char *, size_t);
+static int	b64url_dec(const char *, size_t, unsigned char *, size_t,
+		    size_t *);
+static int	b64url_val(int);
+static int	auth_mac(const char *, const char *, size_t,
+		    unsigned char *);
+static int	auth_mac_ok(const char *, const char *, size_t,
+		    const char *, size_t);
+static int	auth_fail(struct rop_ctx *, const char *);
+static int	auth_jwt(struct rop_ctx *, const char *, size_t,
+		    struct rop_principal *);
+static int	auth_jwt_header(const unsigned char *, size_t);
+static int	auth_jwt_claims(struct rop_ctx *, const unsigned char *,
+		    size_t, struct rop_principal *);
+static int	auth_table(struct rop_ctx *, const char *, size_t,
+		    struct rop_principal *);
+static int	auth_is_uuid(const char *);
+static int64_t	auth_now(void);
+
+static int64_t
+auth_now(void)
+{
+	return rop_time_now_ms() / 1000;
+}
+
+/*
+ * Every verification failure is the same 401 (the HTTP layer adds
+ * WWW-Authenticate: Bearer); only the message says which check failed.
+ */
+static int
+auth_fail(struct rop_ctx *ctx, const char *why)
+{
+	return rop_err_set(&ctx->err, ROP_EAUTH, "UNAUTHORIZED", "%s", why);
+}
+
+/* Base64url without padding into out.  Returns the length or -1. */
+static int
+b64url_enc(const unsigned char *in, size_t n, char *out, size_t outsz)
+{
+	static const char alpha[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t		 i, o = 0;
+	uint32_t	 v;
+
+	if ((n + 2) / 3 * 4 + 1 > outsz)
+		return -1;
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = alpha[v >> 18 & 63];
+		out[o++] = alpha[v >> 12 & 63];
+		out[o++] = alpha[v >> 6 & 63];
+		out[o++] = alpha[v & 63];
+	}
+	if (n - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[o++] = alpha[v >> 18 & 63];
+		out[o++] = alpha[v >> 12 & 63];
+	} else if (n - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = alpha[v >> 18 & 63];
+		out[o++] = alpha[v >> 12 & 63];
+		out[o++] = alpha[v >> 6 & 63];
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+static int
+b64url_val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict base64url: the URL alphabet only, no padding, no whitespace,
+ * and unused trailing bits zero, so every byte string has exactly one
+ * encoding.  Returns 0 with *outlen, or -1.
+ */
+static int
+b64url_dec(const char *in, size_t n, unsigned char *out, size_t outsz,
+    size_t *outlen)
+{
+	size_t		 i, o = 0, rem = n % 4;
+	uint32_t	 v = 0;
+	int		 d, k = 0;
+
+	if (rem == 1 || n / 4 * 3 + (rem ? rem - 1 : 0) > outsz)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((d = b64url_val((unsigned char)in[i])) < 0)
+			return -1;
+		v = v << 6 | (uint32_t)d;
+		if (++k == 4) {
+			out[o++] = (unsigned char)(v >> 16);
+			out[o++] = (unsigned char)(v >> 8);
+			out[o++] = (unsigned char)v;
+			v = 0;
+			k = 0;
+		}
+	}
+	if (k == 2) {
+		if (v & 0xf)
+			return -1;
+		out[o++] = (unsigned char)(v >> 4);
+	} else if (k == 3) {
+		if (v & 0x3)
+			return -1;
+		out[o++] = (unsigned char)(v >> 10);
+		out[o++] = (unsigned char)(v >> 2);
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* HMAC-SHA256 of msg[0..len) under "secret".  Returns 0 or -1. */
+static int
+auth_mac(const char *secret, const char *msg, size_t len,
+    unsigned char *mac)
+{
+	unsigned int	 maclen = 0;
+
+	if (secret == NULL || *secret == '\0')
+		return -1;
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (const unsigned char *)msg, len, mac, &maclen) == NULL ||
+	    maclen != AUTH_MAC_LEN)
+		return -1;
+	return 0;
+}
+
+/*
+ * 1 when sig[0..siglen) is the base64url HMAC of msg[0..len), compared
+ * in constant time; else 0.
+ */
+static int
+auth_mac_ok(const char *secret, const char *msg, size_t len,
+    const char *sig, size_t siglen)
+{
+	unsigned char	 want[AUTH_MAC_LEN], got[AUTH_MAC_LEN + 3];
+	size_t		 gotlen;
+	int		 ok;
+
+	if (siglen != AUTH_MAC_B64_LEN ||
+	    b64url_dec(sig, siglen, got, sizeof(got), &gotlen) == -1 ||
+	    gotlen != AUTH_MAC_LEN)
+		return 0;
+	if (auth_mac(secret, msg, len, want) == -1)
+		return 0;
+	ok = CRYPTO_memcmp(want, got, AUTH_MAC_LEN) == 0;
+	OPENSSL_cleanse(want, sizeof(want));
+	return ok;
+}
+
+const char *
+rop_role_name(enum rop_role r)
+{
+	if ((int)r <= ROP_ROLE_NONE || r >= ROP_ROLE__MAX)
+		return NULL;
+	return role_names[r];
+}
+
+enum rop_role
+rop_role_parse(const char *s)
+{
+	int	 r;
+
+	if (s == NULL)
+		return ROP_ROLE_NONE;
+	for (r = ROP_ROLE_ADMIN; r < ROP_ROLE_TABLE; r++)
+		if (strcmp(s, role_names[r]) == 0)
+			return (enum rop_role)r;
+	return ROP_ROLE_NONE;
+}
+
+/* 1 if s is a lower- or upper-case 8-4-4-4-12 hex UUID. */
+static int
+auth_is_uuid(const char *s)
+{
+	size_t	 i;
+
+	if (strlen(s) != ROP_UUID_LEN)
+		return 0;
+	for (i = 0; i < ROP_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL ||
+		    s[i] == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+/* 0 when the decoded header is exactly HS256 (typ JWT optional). */
+static int
+auth_jwt_header(const unsigned char *buf, size_t len)
+{
+	static const char *const keys[] = { "alg", "typ", NULL };
+	struct rop_err		 scratch;
+	struct json_object	*h = NULL;
+	const char		*alg, *typ;
+	int			 rc = -1;
+
+	memset(&scratch, 0, sizeof(scratch));
+	if (rop_json_parse(&scratch, (const char *)buf, len, &h) == -1)
+		goto out;
+	if (rop_json_only(&scratch, h, "", keys) == -1 ||
+	    rop_json_string(&scratch, h, "", "alg", 1, 1, 16, &alg) == -1 ||
+	    rop_json_string(&scratch, h, "", "typ", 0, 1, 16, &typ) == -1)
+		goto out;
+	if (strcmp(alg, "HS256") != 0 ||
+	    (typ != NULL && strcmp(typ, "JWT") != 0))
+		goto out;
+	rc = 0;
+out:
+	json_object_put(h);
+	return rc;
+}
+
+static int
+auth_jwt_claims(struct rop_ctx *ctx, const unsigned char *buf, size_t len,
+    struct rop_principal *p)
+{
+	static const char *const keys[] = { "sub", "rid", "role", "iat",
+	    "exp", "jti", NULL };
+	struct rop_err		 scratch;
+	struct json_object	*c = NULL;
+	const char		*sub, *rid, *role, *jti;
+	int64_t			 iat, exp;
+	enum rop_role		 r;
+	int			 rc = -1;
+
+	memset(&scratch, 0, sizeof(scratch));
+	if (rop_json_parse(&scratch, (const char *)buf, len, &c) == -1 ||
+	    rop_json_only(&scratch, c, "", keys) == -1 ||
+	    rop_json_string(&scratch, c, "", "sub", 1, 1, 64, &sub) == -1 ||
+	    rop_json_string(&scratch, c, "", "rid", 1, 1, 64, &rid) == -1 ||
+	    rop_json_string(&scratch, c, "", "role", 1, 1, 16, &role) == -1 ||
+	    rop_json_string(&scratch, c, "", "jti", 1, 1, 64, &jti) == -1 ||
+	    rop_json_int(&scratch, c, "", "iat", 1, 0, INT64_MAX / 2, &iat,
+	    NULL) == -1 ||
+	    rop_json_int(&scratch, c, "", "exp", 1, 1, INT64_MAX / 2, &exp,
+	    NULL) == -1) {
+		auth_fail(ctx, "malformed token claims");
+		goto out;
+	}
+	if (!rop_text_is_id(sub) || !rop_text_is_id(rid) ||
+	    !auth_is_uuid(jti) ||
+	    (r = rop_role_parse(role)) == ROP_ROLE_NONE) {
+		auth_fail(ctx, "malformed token claims");
+		goto out;
+	}
+	if (auth_now() > exp + AUTH_LEEWAY) {
+		auth_fail(ctx, "token expired");
+		goto out;
+	}
+	memset(p, 0, sizeof(*p));
+	p->role = r;
+	snprintf(p->rid, sizeof(p->rid), "%s", rid);
+	snprintf(p->sub, sizeof(p->sub), "%s", sub);
+	p->exp = exp;
+	rc = 0;
+out:
+	json_object_put(c);
+	return rc;
+}
+
+static int
+auth_jwt(struct rop_ctx *ctx, const char *tok, size_t len,
+    struct rop_principal *p)
+{
+	unsigned char	 hdr[AUTH_HEADER_MAX], claims[AUTH_CLAIMS_MAX];
+	const char	*d1, *d2;
+	size_t		 hlen, clen;
+
+	if ((d1 = memchr(tok, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok))) == NULL ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)) != NULL)
+		return auth_fail(ctx, "malformed token");
+	if (b64url_dec(tok, (size_t)(d1 - tok), hdr, sizeof(hdr), &hlen) ==
+	    -1 || hlen == 0 || auth_jwt_header(hdr, hlen) == -1)
+		return auth_fail(ctx, "unsupported or malformed token header");
+	if (!auth_mac_ok(ctx->cfg.jwt_secret, tok, (size_t)(d2 - tok), d2 + 1,
+	    len - (size_t)(d2 + 1 - tok)))
+		return auth_fail(ctx, "invalid token signature");
+	if (b64url_dec(d1 + 1, (size_t)(d2 - d1 - 1), claims, sizeof(claims),
+	    &clen) == -1 || clen == 0)
+		return auth_fail(ctx, "malformed token claims");
+	return auth_jwt_claims(ctx, claims, clen, p);
+}
+
+static int
+auth_table(struct rop_ctx *ctx, const char *tok, size_t len,
+    struct rop_principal *p)
+{
+	unsigned char	 raw[160];
+	char		 text[161], *bar1, *bar2, *end;
+	const char	*body = tok + 3, *dot;
+	size_t		 rawlen;
+	long long	 exp;
+
+	if ((dot = memchr(body, '.', len - 3)) == NULL ||
+	    memchr(dot + 1, '.', len - (size_t)(dot + 1 - tok)) != NULL)
+		return auth_fail(ctx, "malformed table token");
+	if (!auth_mac_ok(ctx->cfg.table_secret, tok, (size_t)(dot - tok),
+	    dot + 1, len - (size_t)(dot + 1 - tok)))
+		return auth_fail(ctx, "invalid table token signature");
+	if (b64url_dec(body, (size_t)(dot - body), raw, sizeof(raw) - 1,
+	    &rawlen) == -1 || memchr(raw, '\0', rawlen) != NULL)
+		return auth_fail(ctx, "malformed table token");
+	memcpy(text, raw, rawlen);
+	text[rawlen] = '\0';
+	if ((bar1 = strchr(text, '|')) == NULL ||
+	    (bar2 = strchr(bar1 + 1, '|')) == NULL)
+		return auth_fail(ctx, "malformed table token");
+	*bar1++ = '\0';
+	*bar2++ = '\0';
+	if (!rop_text_is_id(text) || !rop_text_is_id(bar1) ||
+	    bar2[0] < '0' || bar2[0] > '9' ||
+	    (bar2[0] == '0' && bar2[1] != '\0') || strlen(bar2) > 18)
+		return auth_fail(ctx, "malformed table token");
+	exp = strtoll(bar2, &end, 10);
+	if (*end != '\0')
+		return auth_fail(ctx, "malformed table token");
+	if (exp != 0 && auth_now() > exp + AUTH_LEEWAY)
+		return auth_fail(ctx, "table token expired");
+	memset(p, 0, sizeof(*p));
+	p->role = ROP_ROLE_TABLE;
+	/* Both are ids, so at most 64 bytes: they fit. */
+	memcpy(p->rid, text, strlen(text) + 1);
+	memcpy(p->tid, bar1, strlen(bar1) + 1);
+	p->exp = exp;
+	return 0;
+}
+
+int
+rop_auth_token(struct rop_ctx *ctx, const char *token,
+    struct rop_principal *p)
+{
+	size_t	 len;
+
+	memset(p, 0, sizeof(*p));
+	if (token == NULL || (len = strnlen(token, AUTH_TOKEN_MAX + 1)) == 0)
+		return auth_fail(ctx, "authentication required");
+	if (len > AUTH_TOKEN_MAX)
+		return auth_fail(ctx, "malformed token");
+	if (len > 3 && strncmp(token, AUTH_TABLE_PREFIX, 3) == 0)
+		return auth_table(ctx, token, len, p);
+	return auth_jwt(ctx, token, len, p);
+}
+
+int
+rop_auth_caller(struct rop_ctx *ctx, struct rop_req *req, int allow_query,
+    struct rop_principal *p)
+{
+	char		 buf[AUTH_TOKEN_MAX + 1];
+	const char	*h, *t;
+	size_t		 n;
+	int		 r;
+
+	memset(p, 0, sizeof(*p));
+	h = rop_req_param(req, "HTTP_AUTHORIZATION");
+	if (h != NULL && *h != '\0') {
+		if (strncasecmp(h, "Bearer ", 7) != 0)
+			return auth_fail(ctx,
+			    "Authorization must be a Bearer token");
+		for (t = h + 7; *t == ' ' || *t == '\t'; t++)
+			continue;
+		n = strnlen(t, sizeof(buf));
+		while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(buf))
+			return auth_fail(ctx, "malformed token");
+		memcpy(buf, t, n);
+		buf[n] = '\0';
+	} else if (allow_query &&
+	    (r = rop_req_query(req, "access_token", buf, sizeof(buf))) != 0) {
+		if (r == -1)
+			return auth_fail(ctx, "malformed access_token");
+	} else
+		return auth_fail(ctx, "authentication required");
+	r = rop_auth_token(ctx, buf, p);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r;
+}
+
+int
+rop_auth_tenant(struct rop_ctx *ctx, const struct rop_principal *p,
+    const char *rid, const char *code)
+{
+	if (rid != NULL && strcmp(p->rid, rid) == 0)
+		return 0;
+	return rop_err_set(&ctx->err, ROP_ENOTFOUND,
+	    code != NULL ? code : "NOT_FOUND", "no such resource");
+}
+
+int
+rop_auth_allow(struct rop_ctx *ctx, const struct rop_principal *p,
+    unsigned roles, const char *tid)
+{
+	if ((int)p->role <= ROP_ROLE_NONE || p->role >= ROP_ROLE__MAX ||
+	    (roles & ROP_R(p->role)) == 0)
+		return rop_err_set(&ctx->err, ROP_EFORBIDDEN, "FORBIDDEN",
+		    "role %s may not do this",
+		    rop_role_name(p->role) ? rop_role_name(p->role) : "none");
+	if (p->role == ROP_ROLE_TABLE && tid != NULL &&
+	    strcmp(p->tid, tid) != 0)
+		return rop_err_set(&ctx->err, ROP_EFORBIDDEN, "FORBIDDEN",
+		    "this table token is for another table");
+	return 0;
+}
+
+int
+rop_auth_issue_jwt(struct rop_ctx *ctx, const char *user_id, const char *rid,
+    enum rop_role role, char *buf, size_t bufsz, int64_t *exp)
+{
+	static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	struct json_object	*c = NULL;
+	unsigned char		 mac[AUTH_MAC_LEN];
+	char			 jti[ROP_UUID_LEN + 1];
+	const char		*text;
+	size_t			 tlen, off;
+	int64_t			 now = auth_now();
+	int			 n, rc = -1;
+
+	if (!rop_text_is_id(user_id) || !rop_text_is_id(rid) ||
+	    rop_role_parse(rop_role_name(role)) == ROP_ROLE_NONE)
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "jwt: bad subject, restaurant or role");
+	if (ctx->cfg.jwt_secret[0] == '\0' || rop_id_uuid(jti) == -1)
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "jwt: no secret or no randomness");
+	if ((c = json_object_new_object()) == NULL ||
+	    rop_json_add(c, "sub", json_object_new_string(user_id)) ||
+	    rop_json_add(c, "rid", json_object_new_string(rid)) ||
+	    rop_json_add(c, "role", json_object_new_string(
+	    rop_role_name(role))) ||
+	    rop_json_add(c, "iat", json_object_new_int64(now)) ||
+	    rop_json_add(c, "exp", json_object_new_int64(now +
+	    ctx->cfg.token_ttl)) ||
+	    rop_json_add(c, "jti", json_object_new_string(jti))) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "jwt");
+		goto out;
+	}
+	text = rop_json_text(c, &tlen);
+	if ((n = b64url_enc((const unsigned char *)hdr, sizeof(hdr) - 1, buf,
+	    bufsz)) == -1)
+		goto small;
+	off = (size_t)n;
+	if (off + 1 >= bufsz)
+		goto small;
+	buf[off++] = '.';
+	if ((n = b64url_enc((const unsigned char *)text, tlen, buf + off,
+	    bufsz - off)) == -1)
+		goto small;
+	off += (size_t)n;
+	if (auth_mac(ctx->cfg.jwt_secret, buf, off, mac) == -1) {
+		rop_err_set(&ctx->err, ROP_EINTERNAL, NULL, "jwt: hmac");
+		goto out;
+	}
+	if (off + 1 >= bufsz)
+		goto small;
+	buf[off++] = '.';
+	if (b64url_enc(mac, sizeof(mac), buf + off, bufsz - off) == -1)
+		goto small;
+	if (exp != NULL)
+		*exp = now + ctx->cfg.token_ttl;
+	rc = 0;
+	goto out;
+small:
+	rop_err_set(&ctx->err, ROP_EINTERNAL, NULL, "jwt: buffer too small");
+out:
+	json_object_put(c);
+	return rc;
+}
+
+int
+rop_auth_issue_table(struct rop_ctx *ctx, const char *rid, const char *tid,
+    int64_t exp, char *buf, size_t bufsz)
+{
+	unsigned char	 mac[AUTH_MAC_LEN];
+	char		 raw[160];
+	size_t		 off;
+	int		 n;
+
+	if (!rop_text_is_id(rid) || !rop_text_is_id(tid) || exp < 0 ||
+	    exp > 999999999999999999LL)
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "table token: bad restaurant, table or expiry");
+	if (ctx->cfg.table_secret[0] == '\0')
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "table token: no secret");
+	n = snprintf(raw, sizeof(raw), "%s|%s|%lld", rid, tid, (long long)exp);
+	if (bufsz < 4)
+		goto small;
+	memcpy(buf, AUTH_TABLE_PREFIX, 3);
+	off = 3;
+	if ((n = b64url_enc((const unsigned char *)raw, (size_t)n, buf + off,
+	    bufsz - off)) == -1)
+		goto small;
+	off += (size_t)n;
+	if (auth_mac(ctx->cfg.table_secret, buf, off, mac) == -1)
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "table token: hmac");
+	if (off + 1 >= bufsz)
+		goto small;
+	buf[off++] = '.';
+	if (b64url_enc(mac, sizeof(mac), buf + off, bufsz - off) == -1)
+		goto small;
+	return 0;
+small:
+	return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+	    "table token: buffer too small");
+}

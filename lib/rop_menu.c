@@ -1,0 +1,460 @@
+/*
+ * rop_menu: the menu read path (cache, then PostgreSQL) and PATCH.
+ */
+#include <json-c/json.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_cache.h"
+#include "rop_db.h"
+#include "rop_event.h"
+#include "rop_json.h"
+#include "rop_log.h"
+#include "rop_menu.h"
+#include "rop_metrics.h"
+#include "domain/rop_text.h"
+
+#define MENU_KEY_BUFSZ	128
+
+static int	menu_valid(const char *, size_t, const char *, int64_t,
+		    struct json_object **);
+static int	menu_parse_version(const char *, int64_t *);
+static int	menu_from_db(struct rop_ctx *, const char *, char **,
+		    size_t *, int64_t *);
+static void	menu_cache_put(struct rop_ctx *, const char *, const char *,
+		    size_t, int64_t);
+static void	menu_cache_version(struct rop_ctx *, const char *, int64_t);
+static void	menu_count(struct rop_ctx *, const char *);
+static struct json_object *menu_item_json(const PGresult *,
+		    const char *);
+
+/*
+ * The whole response in one statement, so the body and the version it
+ * is stored under come from one snapshot.  Items are ordered as their
+ * categories, then by position.
+ */
+static const struct rop_stmt menu_build = {
+	"menu_build",
+	"SELECT r.menu_version, json_build_object("
+	" 'restaurantId', r.restaurant_id,"
+	" 'menuVersion', r.menu_version,"
+	" 'currency', r.currency::text,"
+	" 'categories', (SELECT coalesce(json_agg(json_build_object("
+	"   'categoryId', c.category_id, 'name', c.name,"
+	"   'position', c.position) ORDER BY c.position, c.category_id),"
+	"   '[]'::json)"
+	"  FROM menu_categories c WHERE c.restaurant_id = r.restaurant_id),"
+	" 'items', (SELECT coalesce(json_agg(json_build_object("
+	"   'itemId', i.item_id, 'name', i.name,"
+	"   'description', i.description,"
+	"   'price', json_build_object('amountCents', i.price_cents,"
+	"     'currency', r.currency::text),"
+	"   'isAvailable', i.is_available, 'categoryId', i.category_id)"
+	"   ORDER BY c.position, c.category_id, i.position, i.item_id),"
+	"   '[]'::json)"
+	"  FROM menu_items i JOIN menu_categories c"
+	"   ON c.restaurant_id = i.restaurant_id"
+	"   AND c.category_id = i.category_id"
+	"  WHERE i.restaurant_id = r.restaurant_id),"
+	" 'updatedAt', to_char(r.menu_updated_at AT TIME ZONE 'UTC',"
+	"   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text"
+	" FROM restaurants r WHERE r.restaurant_id = $1", 1, 1
+};
+
+static const struct rop_stmt menu_version_get = {
+	"menu_version_get",
+	"SELECT menu_version FROM restaurants WHERE restaurant_id = $1", 1, 1
+};
+
+/* The restaurant row first: the lock order of SPEC §2. */
+static const struct rop_stmt menu_bump = {
+	"menu_bump",
+	"UPDATE restaurants SET menu_version = menu_version + 1,"
+	" menu_updated_at = now() WHERE restaurant_id = $1"
+	" RETURNING menu_version, currency::text", 1, 0
+};
+
+static const struct rop_stmt menu_item_update = {
+	"menu_item_update",
+	"UPDATE menu_items SET"
+	" is_available = coalesce($3::boolean, is_available),"
+	" price_cents = coalesce($4::bigint, price_cents),"
+	" updated_at = now()"
+	" WHERE restaurant_id = $1 AND item_id = $2"
+	" RETURNING item_id, name, description, price_cents,"
+	" is_available, category_id", 4, 0
+};
+
+static void
+menu_count(struct rop_ctx *ctx, const char *result)
+{
+	char	 labels[64];
+
+	snprintf(labels, sizeof(labels), "result=\"%s\"", result);
+	rop_metrics_add(ctx->metrics, "rop_menu_cache_total", labels, 1);
+}
+
+/* A positive decimal version without sign, spaces or leading zeros. */
+static int
+menu_parse_version(const char *s, int64_t *v)
+{
+	char		*end;
+	long long	 n;
+
+	if (s[0] < '1' || s[0] > '9' || strlen(s) > 18)
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/*
+ * 0 when text[0..len) is a menu body of restaurant "rid" at version
+ * "version": strict JSON, an object with the SPEC §6 fields of the
+ * right types.  With "out", the parsed object is handed over.
+ */
+static int
+menu_valid(const char *text, size_t len, const char *rid, int64_t version,
+    struct json_object **out)
+{
+	static const char *const keys[] = { "restaurantId", "menuVersion",
+	    "currency", "categories", "items", "updatedAt", NULL };
+	struct rop_err		 scratch;
+	struct json_object	*o = NULL, *v;
+	const char		*s;
+	int64_t			 n;
+	int			 rc = -1;
+
+	memset(&scratch, 0, sizeof(scratch));
+	if (rop_json_parse(&scratch, text, len, &o) == -1 ||
+	    rop_json_only(&scratch, o, "", keys) == -1 ||
+	    rop_json_string(&scratch, o, "", "restaurantId", 1, 1, 64,
+	    &s) == -1 || strcmp(s, rid) != 0 ||
+	    rop_json_int(&scratch, o, "", "menuVersion", 1, 1, INT64_MAX,
+	    &n, NULL) == -1 || n != version ||
+	    rop_json_string(&scratch, o, "", "currency", 1, 3, 3, &s) == -1 ||
+	    rop_json_string(&scratch, o, "", "updatedAt", 1, 1, 64,
+	    &s) == -1)
+		goto out;
+	if (!json_object_object_get_ex(o, "categories", &v) ||
+	    !json_object_is_type(v, json_type_array) ||
+	    !json_object_object_get_ex(o, "items", &v) ||
+	    !json_object_is_type(v, json_type_array))
+		goto out;
+	rc = 0;
+	if (out != NULL) {
+		*out = o;
+		o = NULL;
+	}
+out:
+	json_object_put(o);
+	return rc;
+}
+
+static int
+menu_from_db(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
+    int64_t *version)
+{
+	struct json_object	*o = NULL;
+	const char		*params[1] = { rid }, *text;
+	PGresult		*res;
+	size_t			 n;
+	int			 rc = -1;
+
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &menu_build,
+	    params)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "RESTAURANT_NOT_FOUND",
+		    "no restaurant %s", rid);
+		goto out;
+	}
+	*version = rop_db_int(res, 0, 0);
+	text = rop_db_str(res, 0, 1);
+	/* Checked like a cache entry, and re-serialised compactly. */
+	if (text == NULL || menu_valid(text, strlen(text), rid, *version,
+	    &o) == -1) {
+		rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "menu of %s does not check", rid);
+		goto out;
+	}
+	text = rop_json_text(o, &n);
+	if ((*body = malloc(n + 1)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "menu");
+		goto out;
+	}
+	memcpy(*body, text, n + 1);
+	*len = n;
+	rc = 0;
+out:
+	json_object_put(o);
+	PQclear(res);
+	return rc;
+}
+
+/* Best effort: point menu:{rid}:version at "version". */
+static void
+menu_cache_version(struct rop_ctx *ctx, const char *rid, int64_t version)
+{
+	char	 key[MENU_KEY_BUFSZ], val[24];
+	int	 n;
+
+	snprintf(key, sizeof(key), "menu:%s:version", rid);
+	n = snprintf(val, sizeof(val), "%lld", (long long)version);
+	if (rop_cache_setex(ctx->cache, key, val, (size_t)n,
+	    ctx->cfg.menu_ttl) == -1)
+		menu_count(ctx, "error");
+}
+
+/*
+ * Store a freshly built body and point the version key at it.  A PATCH
+ * may commit between our read and our SET of the version key, and its
+ * own SET (after its commit) may land before ours; so the version is
+ * read again after our SET: if it moved, the newer one is written.
+ * Either that read sees the PATCH's commit, or the PATCH commits after
+ * it and therefore SETs after us.
+ */
+static void
+menu_cache_put(struct rop_ctx *ctx, const char *rid, const char *body,
+    size_t len, int64_t version)
+{
+	char		 key[MENU_KEY_BUFSZ];
+	const char	*params[1] = { rid };
+	PGresult	*res;
+	struct rop_err	 saved = ctx->err;
+
+	snprintf(key, sizeof(key), "menu:%s:v%lld", rid, (long long)version);
+	if (rop_cache_setex(ctx->cache, key, body, len,
+	    ctx->cfg.menu_ttl) == -1) {
+		menu_count(ctx, "error");
+		return;
+	}
+	menu_cache_version(ctx, rid, version);
+	res = rop_db_exec(ctx->db, &ctx->err, &menu_version_get, params);
+	if (res != NULL && PQntuples(res) == 1 &&
+	    rop_db_int(res, 0, 0) != version)
+		menu_cache_version(ctx, rid, rop_db_int(res, 0, 0));
+	PQclear(res);
+	ctx->err = saved;
+}
+
+int
+rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
+    int64_t *version)
+{
+	char	 key[MENU_KEY_BUFSZ], *val = NULL;
+	size_t	 vlen;
+	int64_t	 v;
+	int	 r, cache_ok = 1;
+
+	*body = NULL;
+	*len = 0;
+	snprintf(key, sizeof(key), "menu:%s:version", rid);
+	r = rop_cache_get(ctx->cache, key, &val, &vlen);
+	if (r == 1 && menu_parse_version(val, &v) == 0) {
+		free(val);
+		val = NULL;
+		snprintf(key, sizeof(key), "menu:%s:v%lld", rid,
+		    (long long)v);
+		r = rop_cache_get(ctx->cache, key, &val, &vlen);
+		if (r == 1 && menu_valid(val, vlen, rid, v, NULL) == 0) {
+			menu_count(ctx, "hit");
+			*body = val;
+			*len = vlen;
+			*version = v;
+			return 0;
+		}
+		if (r == 1) {
+			menu_count(ctx, "invalid");
+			rop_log("warn", ctx->app, ctx->cfg.env,
+			    "menu cache entry %s is not a valid menu; "
+			    "rebuilding it", key);
+		}
+	} else if (r == 1) {
+		menu_count(ctx, "invalid");
+		rop_log("warn", ctx->app, ctx->cfg.env,
+		    "menu cache key %s holds no version; rebuilding", key);
+	}
+	free(val);
+	if (r == -1) {
+		menu_count(ctx, "error");
+		cache_ok = 0;
+	} else
+		menu_count(ctx, "miss");
+	if (menu_from_db(ctx, rid, body, len, version) == -1)
+		return -1;
+	if (cache_ok)
+		menu_cache_put(ctx, rid, *body, *len, *version);
+	return 0;
+}
+
+int
+rop_menu_patch_parse(struct rop_ctx *ctx, struct json_object *body,
+    struct rop_menu_patch *pt)
+{
+	static const char *const keys[] = { "isAvailable", "price", NULL };
+
+	memset(pt, 0, sizeof(*pt));
+	if (rop_json_only(&ctx->err, body, "", keys) == -1 ||
+	    rop_json_bool(&ctx->err, body, "", "isAvailable", 0,
+	    &pt->available, &pt->has_available) == -1 ||
+	    rop_json_money(&ctx->err, body, "", "price", ROP_MENU_PRICE_MAX,
+	    &pt->price_cents, pt->currency, &pt->has_price) == -1)
+		return -1;
+	if (!pt->has_available && !pt->has_price) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "give isAvailable, price or both");
+		rop_err_detail(&ctx->err, "field", "body");
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *
+menu_item_json(const PGresult *res, const char *currency)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (rop_json_add(o, "itemId", json_object_new_string(
+	    rop_db_str(res, 0, 0))) ||
+	    rop_json_add(o, "name", json_object_new_string(
+	    rop_db_str(res, 0, 1))) ||
+	    rop_json_add(o, "description", json_object_new_string(
+	    rop_db_str(res, 0, 2))) ||
+	    rop_json_add(o, "price", rop_json_new_money(
+	    rop_db_int(res, 0, 3), currency)) ||
+	    rop_json_add(o, "isAvailable", json_object_new_boolean(
+	    strcmp(rop_db_str(res, 0, 4), "t") == 0)) ||
+	    rop_json_add(o, "categoryId", json_object_new_string(
+	    rop_db_str(res, 0, 5)))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+rop_menu_patch_apply(struct rop_ctx *ctx, const char *rid, const char *iid,
+    const struct rop_menu_patch *pt, struct json_object **item,
+    int64_t *version)
+{
+	struct json_object	*payload = NULL, *ev;
+	const char		*params[4];
+	char			 cents[24], currency[4];
+	PGresult		*res = NULL;
+	int64_t			 v;
+	int			 rc = -1;
+
+	*item = NULL;
+	if (rop_db_begin(ctx->db, &ctx->err) == -1)
+		return -1;
+	params[0] = rid;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &menu_bump,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "RESTAURANT_NOT_FOUND",
+		    "no restaurant %s", rid);
+		goto out;
+	}
+	v = rop_db_int(res, 0, 0);
+	snprintf(currency, sizeof(currency), "%s", rop_db_str(res, 0, 1));
+	PQclear(res);
+	res = NULL;
+	if (pt->has_price && strcmp(pt->currency, currency) != 0) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "price.currency must be the restaurant's currency %s",
+		    currency);
+		rop_err_detail(&ctx->err, "field", "price.currency");
+		goto out;
+	}
+	snprintf(cents, sizeof(cents), "%lld", (long long)pt->price_cents);
+	params[1] = iid;
+	params[2] = pt->has_available ? (pt->available ? "true" : "false") :
+	    NULL;
+	params[3] = pt->has_price ? cents : NULL;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &menu_item_update,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "NOT_FOUND",
+		    "no menu item %s", iid);
+		goto out;
+	}
+	if ((*item = menu_item_json(res, currency)) == NULL ||
+	    (payload = json_object_new_object()) == NULL ||
+	    rop_json_add(payload, "menuVersion", json_object_new_int64(v))) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "menu item");
+		goto out;
+	}
+	/*
+	 * The event counter is the last lock (rop_event.h); the append
+	 * consumes the payload even when it fails.
+	 */
+	ev = payload;
+	payload = NULL;
+	if (rop_event_append(ctx, rid, "menu.updated", NULL, ev, NULL) == -1)
+		goto out;
+	if (rop_db_commit(ctx->db, &ctx->err) == -1)
+		goto out;
+	rop_event_flush(ctx);
+	menu_cache_version(ctx, rid, v);
+	*version = v;
+	rc = 0;
+out:
+	if (rc == -1) {
+		rop_db_rollback(ctx->db);
+		rop_event_discard(ctx);
+		json_object_put(*item);
+		*item = NULL;
+	}
+	json_object_put(payload);
+	PQclear(res);
+	return rc;
+}
+
+void
+rop_menu_etag(char *buf, size_t bufsz, int64_t version)
+{
+	snprintf(buf, bufsz, "\"menu-v%lld\"", (long long)version);
+}
+
+int
+rop_menu_etag_match(const char *inm, int64_t version)
+{
+	char		 tag[ROP_MENU_ETAG_BUFSZ];
+	const char	*p, *end;
+	size_t		 tlen, n;
+
+	if (inm == NULL)
+		return 0;
+	rop_menu_etag(tag, sizeof(tag), version);
+	tlen = strlen(tag);
+	for (p = inm; *p != '\0'; p = *end ? end + 1 : end) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strcspn(p, ",");
+		n = (size_t)(end - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 1 && *p == '*')
+			return 1;
+		/* Weak comparison (RFC 9110 §13.1.2): W/ is ignored. */
+		if (n >= 2 && p[0] == 'W' && p[1] == '/') {
+			p += 2;
+			n -= 2;
+		}
+		if (n == tlen && memcmp(p, tag, tlen) == 0)
+			return 1;
+	}
+	return 0;
+}
