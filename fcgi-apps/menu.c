@@ -43,6 +43,8 @@ menu_get(struct rop_ctx *ctx, struct rop_req *req)
 		goto out;
 	rop_menu_etag(etag, sizeof(etag), version);
 	rop_reply_header(req, "ETag", etag);
+	/* Public and versioned: clients revalidate with If-None-Match. */
+	rop_reply_header(req, "Cache-Control", "no-cache");
 	if (rop_menu_etag_match(rop_req_header(req, "If-None-Match"),
 	    version))
 		rc = rop_reply_raw(req, 304, NULL, NULL, 0);

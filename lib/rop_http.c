@@ -326,10 +326,13 @@ rop_reply_raw(struct rop_req *req, int status, const char *ctype,
 	 */
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n%s%s%sX-Request-Id: %s\r\n"
-	    "Cache-Control: no-store\r\n%.*sContent-Length: %zu\r\n\r\n",
+	    "%s%.*sContent-Length: %zu\r\n\r\n",
 	    status, reason(status),
 	    ctype != NULL ? "Content-Type: " : "", ctype != NULL ? ctype : "",
 	    ctype != NULL ? "\r\n" : "", req->request_id,
+	    /* API answers are not cached unless a handler says otherwise. */
+	    strstr(req->hdrs, "Cache-Control:") != NULL ? "" :
+	    "Cache-Control: no-store\r\n",
 	    (int)req->hdrs_len, req->hdrs, nobody ? (size_t)0 : len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
