@@ -118,17 +118,20 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/sql/seed \
-	    $(DESTDIR)$(DATADIR)/nginx/routes $(DESTDIR)$(DATADIR)/html \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/rop $(DESTDIR)$(BINDIR)
+	    $(DESTDIR)$(DATADIR)/nginx/routes $(DESTDIR)$(DATADIR)/nginx/snippets \
+	    $(DESTDIR)$(DATADIR)/html $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/rop $(DESTDIR)$(BINDIR)
 	install -m 0755 $(APP_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 scripts/rop-migrate $(DESTDIR)$(BINDIR)/rop-migrate
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 0644 sql/seed/*.sql $(DESTDIR)$(DATADIR)/sql/seed/
 	install -m 0644 nginx/*.conf $(DESTDIR)$(DATADIR)/nginx/
 	install -m 0644 nginx/routes/*.conf $(DESTDIR)$(DATADIR)/nginx/routes/
+	install -m 0644 nginx/snippets/*.conf $(DESTDIR)$(DATADIR)/nginx/snippets/
 	cp -R nginx/html/. $(DESTDIR)$(DATADIR)/html/
-	install -m 0644 systemd/*.service systemd/*.socket systemd/*.target \
-	    $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/*.service systemd/*.socket systemd/*.timer \
+	    systemd/*.target $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/rop.env.example $(DESTDIR)$(DATADIR)/rop.env.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/rop/rop.env || \
 	    install -m 0640 systemd/rop.env.example $(DESTDIR)$(SYSCONFDIR)/rop/rop.env
 
