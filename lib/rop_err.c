@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "rop_err.h"
+#include "domain/rop_text.h"
+
+static void	utf8_clean(char *);
 
 static const struct {
 	int		 http;
@@ -30,6 +33,33 @@ static const struct {
 	{ 500, "EINTERNAL",	"INTERNAL_ERROR" },		/* ROP_EINTERNAL */
 };
 
+/*
+ * Messages and details are cut to their buffers and may quote what a
+ * client sent (an unknown field's name); they go out in a JSON body,
+ * which must be UTF-8.  A byte that does not start a complete, valid
+ * sequence (a code point cut in half by the truncation) becomes '?'.
+ */
+static void
+utf8_clean(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 need;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		need = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		if (strnlen((char *)p, need) == need &&
+		    rop_text_utf8_len((char *)p, need) == 1) {
+			p += need;
+			continue;
+		}
+		*p++ = '?';
+	}
+}
+
 int
 rop_err_set(struct rop_err *e, enum rop_status st, const char *code,
     const char *fmt, ...)
@@ -44,6 +74,7 @@ rop_err_set(struct rop_err *e, enum rop_status st, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	utf8_clean(e->msg);
 	return -1;
 }
 
@@ -58,6 +89,7 @@ rop_err_detail(struct rop_err *e, const char *key, const char *val)
 	d->key = key;
 	d->is_num = 0;
 	snprintf(d->str, sizeof(d->str), "%s", val);
+	utf8_clean(d->str);
 }
 
 void
