@@ -9,10 +9,11 @@
 # --- build ---------------------------------------------------------------
 FROM debian:bookworm AS build
 ENV DEBIAN_FRONTEND=noninteractive
+# The build dependencies of scripts/deps (the Makefile's PKGS).
 RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential pkg-config ca-certificates \
         libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev \
-        libcrypt-dev nodejs npm \
+        libcrypt-dev libcurl4-openssl-dev nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,6 +29,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update && apt-get install -y --no-install-recommends \
         nginx libnginx-mod-nchan spawn-fcgi multiwatch \
         libfcgi0ldbl libpq5 libhiredis0.14 libjson-c5 libssl3 libcrypt1 \
+        libcurl4 \
         postgresql-client openssl ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && rm -f /etc/nginx/sites-enabled/default \
@@ -38,6 +40,10 @@ COPY --from=build /out/usr/local/ /usr/local/
 COPY --from=build /out/etc/rop/ /etc/rop/
 COPY docker/nginx.conf /usr/local/share/rop/nginx/nginx.conf
 COPY docker/entrypoint /usr/local/bin/rop-entrypoint
+# Every program must find its shared libraries in this image.
+RUN for b in /usr/local/libexec/rop/*; do \
+        if ldd "$b" | grep 'not found'; then echo "$b: missing libraries"; exit 1; fi; \
+    done
 # Configuration comes from the environment; the example file lists it
 # (/usr/local/share/rop/rop.env.example).
 RUN chmod 0755 /usr/local/bin/rop-entrypoint && rm -f /etc/rop/rop.env
