@@ -333,7 +333,8 @@ rop_reply_raw(struct rop_req *req, int status, const char *ctype,
 	    /* API answers are not cached unless a handler says otherwise. */
 	    strstr(req->hdrs, "Cache-Control:") != NULL ? "" :
 	    "Cache-Control: no-store\r\n",
-	    (int)req->hdrs_len, req->hdrs, nobody ? (size_t)0 : len);
+	    (int)req->hdrs_len, req->hdrs,
+	    status == 304 || status == 204 ? (size_t)0 : len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	if (req_write(req, head, (size_t)n) == -1)
