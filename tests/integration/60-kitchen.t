@@ -239,6 +239,18 @@ for my $path ($KQ, $EV) {
 	$r = $s->get($path, $s->bearer($tok{KITCHEN} . 'x'));
 	is($r->{status}, 401, "$path with a forged token is 401");
 }
+# Another restaurant's own queue and events are its own (and empty here).
+{
+	my $h2 = $s->bearer($s->mint('rst_002', 'KITCHEN'));
+	$r = $s->get('/v1/restaurants/rst_002/kitchen/orders?status=ALL', $h2);
+	is($r->{status}, 200, 'rst_002 reads its own queue');
+	is_deeply($r->{json}, { orders => [], nextCursor => undef },
+	    '  empty: none of rst_001\'s orders');
+	$r = $s->get('/v1/restaurants/rst_002/events?after=3', $h2);
+	is($r->{status}, 200, 'rst_002 reads its own events');
+	is_deeply($r->{json}, { events => [], lastSeq => 3, headSeq => 0 },
+	    '  none yet: lastSeq = after, headSeq 0');
+}
 # Tenant before syntax (§9.16): a bad limit from another restaurant is 404.
 $r = $s->get("$KQ?limit=0", $s->bearer($s->mint('rst_002', 'KITCHEN')));
 is($r->{status}, 404, 'rst_002 token with a bad limit: 404 first');
