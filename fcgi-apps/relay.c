@@ -441,6 +441,14 @@ on_message(struct relay *r, const char *msg, size_t len)
 	const char		*rid, *tid = NULL;
 	int64_t			 seq;
 
+	/*
+	 * Until the saved progress is read, a restaurant would start from
+	 * seq 0 and its whole history would be replayed to subscribers.
+	 * Without Postgres, drop the message: the timer catches up from
+	 * the outbox once the progress can be read.
+	 */
+	if (!r->loaded && load_progress(r) == -1)
+		return;
 	if ((env = json_tokener_parse(msg)) == NULL)
 		return;
 	if (!json_object_object_get_ex(env, "restaurant_id", &v) ||
@@ -454,7 +462,7 @@ on_message(struct relay *r, const char *msg, size_t len)
 		tid = json_object_get_string(t);
 	if (seq <= s->delivered)
 		goto out;		/* already delivered by a catch-up */
-	if (seq == s->delivered + 1 && r->loaded)
+	if (seq == s->delivered + 1)
 		deliver(r, s, seq, tid, msg, len);
 	else
 		catch_up(r, s, seq);	/* a gap: the outbox has the rest */
