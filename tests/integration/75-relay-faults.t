@@ -180,5 +180,28 @@ ok($s->wait_for(3, sub {
 	return ($p->[0] // 0) == $head;
 }), 'the restarted relay records its progress up to the head');
 
+# --- relay started while Postgres is down ------------------------------------
+
+# It cannot read its progress yet; a Redis message must not make it
+# replay the restaurant's history from seq 1 to subscribers.
+my $saved = head();
+$s->svc('kill', 'relay');
+$s->svc('stop', 'postgres');
+$s->svc('start', 'relay');
+my $mark = scalar $ws->events;
+sleep 0.3;
+$s->svc('start', 'postgres');
+my $late;
+ok($s->wait_for(15, sub {
+	$late = place('tbl_001');
+	return $late->{status} == 201;
+}), 'Postgres back: placing works');
+$dt = await_order($ws, $late->{json}{orderId}, 5);
+ok(defined $dt, sprintf('its event is delivered (%.3f s)', $dt // -1));
+my @after = map { $_->{seq} } ($ws->events)[$mark .. scalar($ws->events) - 1];
+is(scalar(grep { $_ <= $saved } @after), 0,
+    "no history replayed: every seq delivered after the restart is > $saved"
+    . " (@after)");
+
 $ws->close;
 done_testing;
