@@ -52,6 +52,8 @@ function fakeJwt(claims) {
   return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.fake-signature`;
 }
 const STAFF_TOKEN = fakeJwt({ sub: 'usr_kitchen', rid: RID, role: 'KITCHEN', iat: 1, exp: 4102444800, jti: 'j1' });
+const MANAGER_TOKEN = fakeJwt({ sub: 'usr_manager', rid: RID, role: 'MANAGER', iat: 1, exp: 4102444800, jti: 'j2' });
+const ROLE_OF = new Map([[STAFF_TOKEN, 'KITCHEN'], [MANAGER_TOKEN, 'MANAGER']]);
 const tableToken = (tid) => `tt_${tid}`;
 
 const MENU = {
@@ -147,11 +149,15 @@ async function api(req, res, url, body) {
   const p = url.pathname;
   const q = url.searchParams;
   let m;
-  const staff = bearer(req) === STAFF_TOKEN;
+  const role = ROLE_OF.get(bearer(req));
+  const staff = !!role;
 
   if (p === '/v1/auth/login' && req.method === 'POST') {
     if (body && body.restaurantId === RID && body.username === 'kitchen' && body.password === 'kitchen-pass') {
       return sendJson(res, 200, { token: STAFF_TOKEN, expiresAt: iso(Date.now() + 3600e3), role: 'KITCHEN' });
+    }
+    if (body && body.restaurantId === RID && body.username === 'manager' && body.password === 'manager-pass') {
+      return sendJson(res, 200, { token: MANAGER_TOKEN, expiresAt: iso(Date.now() + 3600e3), role: 'MANAGER' });
     }
     return fail(res, 401, 'UNAUTHORIZED', 'invalid credentials');
   }
@@ -187,6 +193,7 @@ async function api(req, res, url, body) {
     const o = S.orders.get(m[1]);
     if (!o) return fail(res, 404, 'ORDER_NOT_FOUND', 'no such order');
     const [from, to, stamp, type] = TRANSITIONS[m[2]];
+    if (m[2] === 'cancel' && role === 'KITCHEN') return fail(res, 403, 'FORBIDDEN', 'KITCHEN may not cancel'); // SPEC §5
     if (m[2] === 'cancel' && !(body && typeof body.reason === 'string' && body.reason.length)) {
       return fail(res, 400, 'VALIDATION_ERROR', 'reason is required', { field: 'reason' });
     }
@@ -229,7 +236,7 @@ function liveChannel(req, res, url) {
   const tableId = q.get('table_id');
   if (Date.now() < S.refuseWsUntil) { res.writeHead(503); return res.end(); }
   if (!q.get('restaurant_id')) { res.writeHead(400); return res.end(); }
-  if (tok !== STAFF_TOKEN && !(tableId && tok === tableToken(tableId))) { res.writeHead(401); return res.end(); }
+  if (!ROLE_OF.has(tok) && !(tableId && tok === tableToken(tableId))) { res.writeHead(401); return res.end(); }
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   res.write(': hello\n\n');
   const c = { tableId, transport: 'eventsource', send: (t, id) => res.write(`id: ${id}\ndata: ${t}\n\n`), kill: () => res.destroy() };
@@ -288,7 +295,7 @@ server.on('upgrade', (req, socket) => {
   const refuse = (status) => socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
   if (url.pathname !== '/ws' || !q.get('role')) return refuse('400 Bad Request'); // table channels: EventSource only here
   if (Date.now() < S.refuseWsUntil) return refuse('503 Service Unavailable');
-  if (q.get('access_token') !== STAFF_TOKEN) return refuse('401 Unauthorized');
+  if (!ROLE_OF.has(q.get('access_token'))) return refuse('401 Unauthorized');
   const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
   const c = { tableId: null, transport: 'websocket', send: (t) => socket.write(wsFrame(t)), kill: () => socket.destroy() };
@@ -454,15 +461,27 @@ try {
     await kitchen.click('#banner-close');
   });
 
-  await test('kitchen: Cancel asks for a reason and posts it', async () => {
-    await kitchen.click(tid(`btn-cancel-${live1.orderId}`));
-    await waitTestid(kitchen, 'cancel-dialog');
-    await kitchen.fill(tid('cancel-reason'), 'Out of buns');
-    await kitchen.screenshot({ path: path.join(SHOTS, 'kitchen-cancel-1280x800.png') });
-    await kitchen.click(tid('cancel-confirm'));
-    await waitTestid(kitchen, `ticket-${live1.orderId}`, 'detached');
+  await test('kitchen: Cancel (MANAGER on a second screen) asks for a reason and posts it; KITCHEN has no Cancel', async () => {
+    // SPEC §5: KITCHEN may accept and ready but not cancel (403); MANAGER/ADMIN may.
+    assert(await kitchen.locator('[data-testid^="btn-cancel-"]').count() === 0, 'no Cancel button for KITCHEN');
+    const mgr = await newPage({ width: 1280, height: 800 });
+    await mgr.goto(`${BASE}/kitchen/`);
+    await waitTestid(mgr, 'login-form');
+    await mgr.fill(tid('login-username'), 'manager');
+    await mgr.fill(tid('login-password'), 'manager-pass');
+    await mgr.click(tid('login-submit'));
+    await waitInside(mgr, 'column-PLACED', `ticket-${live1.orderId}`);
+    await mgr.click(tid(`btn-cancel-${live1.orderId}`));
+    await waitTestid(mgr, 'cancel-dialog');
+    await mgr.fill(tid('cancel-reason'), 'Out of buns');
+    await mgr.screenshot({ path: path.join(SHOTS, 'kitchen-cancel-1280x800.png') });
+    await mgr.click(tid('cancel-confirm'));
+    await waitTestid(mgr, `ticket-${live1.orderId}`, 'detached');
+    await waitTestid(kitchen, `ticket-${live1.orderId}`, 'detached'); // the other screen, live
     const r = reqs((x) => x.path === `/v1/orders/${live1.orderId}/cancel`).pop();
     assert(r && r.body.reason === 'Out of buns', 'reason sent');
+    assert(r.headers.authorization === `Bearer ${MANAGER_TOKEN}`, 'with the manager token');
+    await mgr.context().close();
   });
 
   await test('kitchen: a seq gap triggers /events catch-up and nothing is missed', async () => {

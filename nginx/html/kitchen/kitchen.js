@@ -320,8 +320,11 @@ function ticket(o) {
 
   const id = o.orderId;
   const role = session ? session.role : '';
-  const canCook = role !== 'WAITER';
-  const canCancel = o.status === 'PLACED' || (o.status === 'ACCEPTED' && role !== 'WAITER');
+  // SPEC §5 / §9.17: accept and ready are KITCHEN, MANAGER, ADMIN; cancel is MANAGER, ADMIN
+  // (PLACED or ACCEPTED) and WAITER (PLACED only) — never KITCHEN, whose cancel is a 403.
+  const canCook = role === 'KITCHEN' || role === 'MANAGER' || role === 'ADMIN';
+  const canCancel = (o.status === 'PLACED' && (role === 'WAITER' || role === 'MANAGER' || role === 'ADMIN')) ||
+    (o.status === 'ACCEPTED' && (role === 'MANAGER' || role === 'ADMIN'));
   const buttons = [];
   if (o.status === 'PLACED' && canCook) {
     buttons.push(h('button', { type: 'button', class: 'btn btn-primary', disabled: isBusy,
