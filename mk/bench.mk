@@ -1,0 +1,34 @@
+# mk/bench.mk: the benchmark harness (issue 7).
+#
+#   make bench        every scenario and its floors, medians of BENCH_REPS
+#                     (3) runs of BENCH_SECS (10) seconds; rewrites
+#                     bench/RESULTS.md
+#   make bench-smoke  every scenario for ~2 s, once, into a temporary file:
+#                     fails only when the harness itself breaks (part of
+#                     `make test`; no thresholds)
+#
+# Included by the top-level Makefile, which defines ALL_EXTRA, TEST_EXTRA
+# and `bench: all` (running bench/run).
+
+BENCH_TOOLS =	$(B)/bench/trivial $(B)/bench/wsfan
+
+TEST_EXTRA +=	bench-smoke
+
+.PHONY: bench-tools bench-smoke
+
+bench-tools: $(BENCH_TOOLS)
+
+bench: bench-tools
+
+$(B)/bench/trivial: bench/trivial.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $$(pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
+
+$(B)/bench/wsfan: bench/wsfan.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench-smoke: all bench-tools
+	BENCH_SMOKE=1 BENCH_BIN="$(CURDIR)/$(B)/bin" \
+	    BENCH_TOOLS="$(CURDIR)/$(B)/bench" bench/run
