@@ -566,7 +566,7 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 	const char		*p[3];
 	char			 ostatus[16] = "", tid[65];
 	enum { S_CAPTURED, S_DECLINED, S_UNPAYABLE, S_DONE } s = S_DONE;
-	int			 rc = -1;
+	int			 rc = -1, committed = 0;
 
 	*json = NULL;
 	*need_refund = 0;
@@ -642,6 +642,7 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		*need_refund = 0;
 		goto out;
 	}
+	committed = 1;
 	rop_event_flush(ctx);
 	switch (s) {
 	case S_CAPTURED:
@@ -671,13 +672,12 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 	case S_DONE:
 		break;
 	}
-	PQclear(ord);
-	PQclear(pl);
-	PQclear(res);
-	return rc;
 out:
-	rop_db_rollback(ctx->db);
-	rop_event_discard(ctx);
+	if (!committed) {
+		/* Nothing written, or a settled payment only read. */
+		rop_db_rollback(ctx->db);
+		rop_event_discard(ctx);
+	}
 	if (rc == -1) {
 		free(*json);
 		*json = NULL;
