@@ -365,10 +365,18 @@ my $s2;
 }
 my $W2 = $s2->bearer($s2->mint('rst_001', 'WAITER'));
 
+# A capture that kills its worker.  nginx's 502 for a dead upstream is
+# induced here on purpose, so it stays out of the contract log.
+sub crash_capture {
+	local $ENV{ROP_CONTRACT_LOG};
+	delete $ENV{ROP_CONTRACT_LOG};
+	return capture($s2, @_, $W2);
+}
+
 # (1) settled by rop-reconcile
 my $c1 = order_at($s2, 'tbl_001', 'READY');
 my $k1 = newkey();
-$r = capture($s2, $c1->{orderId}, { method => 'CARD' }, $k1, $W2);
+$r = crash_capture($c1->{orderId}, { method => 'CARD' }, $k1);
 is($r->{status}, 502, 'crash: the worker died, nginx answers 502');
 is($r->{json}{error}{code}, 'SERVICE_UNAVAILABLE', '... as JSON')
     if $r->{json};
@@ -394,7 +402,7 @@ is(pay_count($s2, $c1->{orderId}), 1, '... still one payment');
 # (2) settled by the client's retry with the same key
 my $c2 = order_at($s2, 'tbl_002', 'READY');
 my $k2 = newkey();
-is(capture($s2, $c2->{orderId}, { method => 'CARD' }, $k2, $W2)->{status}, 502,
+is(crash_capture($c2->{orderId}, { method => 'CARD' }, $k2)->{status}, 502,
     'crash again');
 my ($pend) = $s2->sql("SELECT payment_id FROM payments WHERE order_id = :'o' AND status = 'PENDING'",
     o => $c2->{orderId});
@@ -413,7 +421,7 @@ is(order_row($s2, $c2->{orderId})->[0], 'PAID', 'retry: order PAID');
 # (3) another key after a crash: the orphan is settled first, then the
 # order is paid already
 my $c3 = order_at($s2, 'tbl_003', 'READY');
-is(capture($s2, $c3->{orderId}, { method => 'CARD' }, newkey(), $W2)->{status},
+is(crash_capture($c3->{orderId}, { method => 'CARD' }, newkey())->{status},
     502, 'crash a third time');
 $r = $s2->wait_for(10, sub {
 	my $x = capture($s2, $c3->{orderId}, { method => 'CARD' }, newkey(), $W2);
