@@ -201,6 +201,20 @@ export function checkRecord(ctx, rec) {
 	const lookup = head ? "GET" : method;
 	const shape = shapeOf(body);
 
+	/*
+	 * nginx's own gateway answers (SPEC §2): any operation may get 502 or
+	 * 504 when its app process dies or stalls mid-request; the body is the
+	 * error envelope with SERVICE_UNAVAILABLE, and the client retries with
+	 * its Idempotency-Key.  Documented once in info.description.
+	 */
+	if (status === "502" || status === "504") {
+		const key = `${method} (gateway) ${status} ${shape}`.trim();
+		if (body?.error?.code !== "SERVICE_UNAVAILABLE")
+			return { key, ok: false, errors: [`a ${status} must carry SERVICE_UNAVAILABLE`] };
+		return checkBody(ctx, key, "gateway", rec, head, body,
+		    { description: "gateway", content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } } });
+	}
+
 	const route = ctx.routes.find((r) => r.re.test(path));
 	if (route === undefined) {
 		const key = `${method} (no route) ${status} ${shape}`.trim();
@@ -215,6 +229,10 @@ export function checkRecord(ctx, rec) {
 	if (op === undefined) {
 		/* A method the path does not list: the documented 405 applies. */
 		const key = `${opName} ${status} ${shape}`.trim();
+		/* The body size is checked before the method (SPEC §9.16). */
+		if (status === "413")
+			return checkBody(ctx, key, "oversized body", rec, head, body,
+			    { description: "oversized", content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } } });
 		if (status !== "405")
 			return { key, ok: false, errors: [`${method} ${route.template} is not a documented operation (methods: ${Object.keys(route.ops).join(", ")})`] };
 		op = Object.values(route.ops).find((o) => o.responses?.["405"]);

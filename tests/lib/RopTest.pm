@@ -140,6 +140,9 @@ sub record {
 	my ($self, $method, $path, $r) = @_;
 	my $log = $ENV{ROP_CONTRACT_LOG} or return;
 	return if $r->{status} == 599;		# HTTP::Tiny's own failure
+	# The contract covers the API, not the web pages nginx serves.
+	return unless $path =~ m{^/(v1|health|metrics|ws)\b} ||
+	    ($r->{headers}{'content-type'} // '') =~ m{^application/json};
 	my $line = $JSON->encode({ method => $method, path => $path,
 	    status => $r->{status},
 	    contentType => $r->{headers}{'content-type'} // '',
