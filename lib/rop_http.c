@@ -152,9 +152,11 @@ req_read_body(struct rop_req *req, struct rop_err *err)
 		return 0;
 	errno = 0;
 	n = strtoll(cl, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 0)
-		return rop_err_set(err, ROP_EINVAL, NULL,
-		    "bad Content-Length");
+	if (errno != 0 || *end != '\0' || n < 0) {
+		rop_err_set(err, ROP_EINVAL, NULL, "bad Content-Length");
+		rop_err_detail(err, "field", "Content-Length");
+		return -1;
+	}
 	if (n > ROP_BODY_MAX)
 		return rop_err_set(err, ROP_ETOOBIG, NULL,
 		    "request body over %d bytes", ROP_BODY_MAX);

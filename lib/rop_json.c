@@ -40,6 +40,7 @@ static int	chk_array(struct chk *);
 static int	chk_literal(struct chk *, const char *);
 static void	chk_ws(struct chk *);
 static int	chk_malformed(struct chk *, const char *);
+static int	chk_invalid(struct chk *, const char *);
 static int	hex4(const unsigned char *, unsigned int *);
 static int	digits(struct chk *);
 static struct json_object *field(struct json_object *, const char *);
@@ -54,6 +55,18 @@ chk_malformed(struct chk *c, const char *what)
 	return rop_err_set(c->err, ROP_EINVAL, "MALFORMED_JSON",
 	    "malformed JSON at byte %ld: %s",
 	    (long)(c->p - c->start), what);
+}
+
+/*
+ * Valid JSON syntax with a value SPEC §9.5 refuses: VALIDATION_ERROR,
+ * which always names a field (§4); the checker knows none, so "body".
+ */
+static int
+chk_invalid(struct chk *c, const char *what)
+{
+	rop_err_set(c->err, ROP_EINVAL, NULL, "%s", what);
+	rop_err_detail(c->err, "field", "body");
+	return -1;
 }
 
 static void
@@ -123,21 +136,20 @@ chk_string(struct chk *c, struct span *s)
 				return chk_malformed(c, "bad \\u escape");
 			c->p += 6;
 			if (u >= 0xdc00 && u <= 0xdfff)
-				return rop_err_set(c->err, ROP_EINVAL, NULL,
-				    "lone surrogate escape in string");
+				return chk_invalid(c, "lone surrogate escape "
+				    "in string");
 			if (u >= 0xd800 && u <= 0xdbff) {
 				if (c->end - c->p < 6 || c->p[0] != '\\' ||
 				    c->p[1] != 'u' ||
 				    hex4(c->p + 2, &lo) == -1 ||
 				    lo < 0xdc00 || lo > 0xdfff)
-					return rop_err_set(c->err, ROP_EINVAL,
-					    NULL, "lone surrogate escape in "
-					    "string");
+					return chk_invalid(c, "lone surrogate "
+					    "escape in string");
 				c->p += 6;
 			}
 			if (u == 0)
-				return rop_err_set(c->err, ROP_EINVAL, NULL,
-				    "NUL character in string");
+				return chk_invalid(c, "NUL character in "
+				    "string");
 			continue;
 		default:
 			return chk_malformed(c, "bad escape");
@@ -668,6 +680,46 @@ rop_json_add(struct json_object *obj, const char *key, struct json_object *val)
 		return -1;
 	}
 	return 0;
+}
+
+size_t
+rop_json_compact(char *s, size_t len)
+{
+	size_t	 i, j = 0;
+	int	 in_str = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			s[j++] = c;
+			if (c == '\\' && i + 1 < len)
+				s[j++] = s[++i];
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+			continue;
+		if (c == '"')
+			in_str = 1;
+		s[j++] = c;
+	}
+	s[j] = '\0';
+	return j;
+}
+
+char *
+rop_json_dup_compact(const char *s)
+{
+	size_t	 n = strlen(s);
+	char	*d;
+
+	if ((d = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, n + 1);
+	rop_json_compact(d, n);
+	return d;
 }
 
 const char *
