@@ -722,6 +722,16 @@ rop_json_dup_compact(const char *s)
 	return d;
 }
 
+char *
+rop_json_copy(struct rop_err *err, const char *s)
+{
+	char	*d;
+
+	if ((d = rop_json_dup_compact(s)) == NULL)
+		rop_err_set(err, ROP_ENOMEM, NULL, "copy");
+	return d;
+}
+
 const char *
 rop_json_text(struct json_object *obj, size_t *len)
 {

@@ -91,6 +91,17 @@ struct json_object *rop_json_new_time(int64_t ms);
 int	 rop_json_add(struct json_object *obj, const char *key,
 	    struct json_object *val);
 
+/*
+ * Remove the whitespace outside strings of the valid JSON text s[0..len)
+ * in place (PostgreSQL writes {"a" : 1}); returns the new length and
+ * NUL-terminates.
+ */
+size_t	 rop_json_compact(char *s, size_t len);
+/* A compacted malloc'd copy of the JSON text s, or NULL on OOM. */
+char	*rop_json_dup_compact(const char *s);
+/* The same, setting ROP_ENOMEM in "err" when it fails. */
+char	*rop_json_copy(struct rop_err *err, const char *s);
+
 /* The compact text of obj, borrowed from obj (valid until it changes). */
 const char *rop_json_text(struct json_object *obj, size_t *len);
 

@@ -47,7 +47,6 @@ static int	place_tx(struct rop_ctx *, const char *, const char *,
 		    struct draft *, const char *, char **, int *);
 static int	idem_replay(struct rop_ctx *, const char *, const char *,
 		    const char *, const char *, char **, int *);
-static char	*dupstr(struct rop_ctx *, const char *);
 static struct json_object *placed_payload(struct json_object *);
 static int	transition_body(struct rop_ctx *, enum rop_order_action,
 		    char *, size_t);
@@ -151,16 +150,6 @@ static const struct rop_stmt st_list_session = {
 	"  + $3::bigint * interval '1 millisecond', $4::text)"
 	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 6, 1
 };
-
-static char *
-dupstr(struct rop_ctx *ctx, const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
-	return d;
-}
 
 static int
 draft_parse(struct rop_ctx *ctx, struct json_object *body, struct draft *d)
@@ -290,7 +279,7 @@ idem_replay(struct rop_ctx *ctx, const char *rid, const char *tid,
 		    "this Idempotency-Key was used with a different body");
 		goto out;
 	}
-	if ((*json = dupstr(ctx, rop_db_str(res, 0, 1))) == NULL)
+	if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 1))) == NULL)
 		goto out;
 	rc = 0;
 out:
@@ -481,7 +470,7 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 	    placed_payload(order), NULL) == -1)
 		goto out;
 	text = rop_json_text(order, &tl);
-	if ((*json = dupstr(ctx, text)) == NULL)
+	if ((*json = rop_json_copy(&ctx->err, text)) == NULL)
 		goto out;
 	rc = 0;
 	goto out;
@@ -551,7 +540,7 @@ rop_order_get(struct rop_ctx *ctx, const char *rid, const char *oid,
 	if (PQntuples(res) == 0)
 		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
 		    "no order %s", oid);
-	else if ((*json = dupstr(ctx, rop_db_str(res, 0, 0))) != NULL) {
+	else if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) != NULL) {
 		if (tid != NULL)
 			snprintf(tid, 65, "%s", rop_db_str(res, 0, 1));
 		rc = 0;
@@ -705,7 +694,7 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		applied = 1;
 		break;
 	}
-	if ((*json = dupstr(ctx, rop_db_str(res, 0, 0))) == NULL)
+	if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) == NULL)
 		goto out;
 	if (rop_db_commit(ctx->db, &ctx->err) == -1) {
 		free(*json);
@@ -832,6 +821,7 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 		memcpy(out + len, PQgetvalue(res, i, 0), l);
 		len += l;
 	}
+	len = rop_json_compact(out, len);
 	if (n > limit && rop_cursor_encode(next, rop_db_int(res, limit - 1, 1),
 	    rop_db_str(res, limit - 1, 2)) == 0)
 		len += (size_t)sprintf(out + len, "],\"nextCursor\":\"%s\"}",

@@ -67,7 +67,6 @@ static int	settle_tx(struct rop_ctx *, const struct pay *,
 static void	refund(struct rop_ctx *, const struct pay *);
 static int	settle_pay(struct rop_ctx *, const struct pay *, char **);
 static int	declined(struct rop_ctx *, const char *, const char *);
-static char	*dupstr(struct rop_ctx *, const char *);
 
 /* The columns pay_from_row() reads, then the Payment JSON. */
 #define PAY_COLS \
@@ -171,16 +170,6 @@ static const struct rop_stmt st_stale = {
 	" AND created_at <= clock_timestamp() - $1::int * interval '1 second'"
 	" ORDER BY created_at LIMIT $2", 2, 1
 };
-
-static char *
-dupstr(struct rop_ctx *ctx, const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
-	return d;
-}
 
 static void
 lock_name(char *buf, size_t bufsz, const char *rid, const char *oid)
@@ -401,7 +390,7 @@ open_tx(struct rop_ctx *ctx, const char *rid, const char *oid,
 			pay_from_row(pay, res, 0, rid, oid);
 			*step = STEP_SETTLE;
 		} else {
-			if ((*json = dupstr(ctx, rop_db_str(res, 0,
+			if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0,
 			    C_JSON))) == NULL)
 				goto out;
 			*replayed = 1;
@@ -595,7 +584,7 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		/* Settled meanwhile (by a reconciler): answer that. */
 		if (strcmp(rop_db_str(pl, 0, 0), "FAILED") == 0)
 			s = S_DECLINED;
-		else if ((*json = dupstr(ctx, rop_db_str(pl, 0, 1))) == NULL)
+		else if ((*json = rop_json_copy(&ctx->err, rop_db_str(pl, 0, 1))) == NULL)
 			goto out;
 		if (s == S_DECLINED)
 			declined(ctx, pay->id, rop_db_str(pl, 0, 2));
@@ -622,7 +611,7 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		if (rop_event_append(ctx, pay->rid, "payment.captured", tid, ev,
 		    NULL) == -1)
 			goto out;
-		if ((*json = dupstr(ctx, rop_db_str(res, 0, 0))) == NULL)
+		if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) == NULL)
 			goto out;
 		s = S_CAPTURED;
 	} else {
@@ -803,7 +792,7 @@ rop_payment_list(struct rop_ctx *ctx, const char *rid, const char *oid,
 	if (PQntuples(res) == 0)
 		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
 		    "no order %s", oid);
-	else if ((*json = dupstr(ctx, rop_db_str(res, 0, 0))) != NULL)
+	else if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) != NULL)
 		rc = 0;
 	PQclear(res);
 	return rc;

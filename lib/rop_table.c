@@ -131,7 +131,7 @@ one_text(struct rop_ctx *ctx, const struct rop_stmt *st, const char **p,
 		return -1;
 	if (PQntuples(res) == 0 || rop_db_isnull(res, 0, 0))
 		rop_err_set(&ctx->err, ROP_ENOTFOUND, code, "no %s", what);
-	else if ((*json = strdup(rop_db_str(res, 0, 0))) == NULL)
+	else if ((*json = rop_json_dup_compact(rop_db_str(res, 0, 0))) == NULL)
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
 	else
 		rc = 0;
@@ -231,7 +231,7 @@ rop_table_open(struct rop_ctx *ctx, const char *rid, const char *tid,
 	    rop_db_str(res, 0, 1)));
 	if (rop_event_append(ctx, rid, "table.opened", tid, p, NULL) == -1)
 		goto out;
-	if ((*json = strdup(rop_db_str(res, 0, 0))) == NULL) {
+	if ((*json = rop_json_dup_compact(rop_db_str(res, 0, 0))) == NULL) {
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
 		goto out;
 	}
@@ -316,6 +316,7 @@ rop_table_close(struct rop_ctx *ctx, const char *rid, const char *tid,
 	}
 	snprintf(*json, n, "{\"table\":%s,\"summary\":%s}",
 	    rop_db_str(cl, 0, 0), summary);
+	rop_json_compact(*json, strlen(*json));
 	if (rop_db_commit(ctx->db, &ctx->err) == -1)
 		goto out;
 	rop_event_flush(ctx);

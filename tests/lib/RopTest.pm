@@ -38,6 +38,20 @@ sub free_port {
 
 sub start {
 	my ($class, %o) = @_;
+	my $err;
+	# Free ports are probed, then bound by the servers a moment later;
+	# another test running in parallel can take one in between, so a
+	# failed start is retried on fresh ports.
+	for my $attempt (1 .. 3) {
+		my $self = eval { $class->_start(%o) };
+		return $self if $self;
+		$err = $@;
+	}
+	die $err;
+}
+
+sub _start {
+	my ($class, %o) = @_;
 	my $bin = $ENV{ROP_BIN} || "$ROOT/build/bin";
 	-x "$bin/rop-health" or die "RopTest: no binaries in $bin (run make)\n";
 	my $dir = tempdir('ropt.XXXXXX', TMPDIR => 1, DIR => '/tmp',
@@ -55,6 +69,7 @@ sub start {
 	if ($? != 0) {
 		my $logs = `tail -n 20 $dir/log/*.log 2>/dev/null`;
 		$self->stop;
+		@stacks = grep { $_ != $self } @stacks;
 		die "RopTest: stack did not start:\n$out\n$logs\n";
 	}
 	open(my $fh, '<', "$dir/rop.env") or die "rop.env: $!";
