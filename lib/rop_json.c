@@ -10,6 +10,7 @@
  * bounded by ROP_JSON_MAX_DEPTH, so its stack use is fixed.
  */
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -730,6 +731,24 @@ rop_json_copy(struct rop_err *err, const char *s)
 	if ((d = rop_json_dup_compact(s)) == NULL)
 		rop_err_set(err, ROP_ENOMEM, NULL, "copy");
 	return d;
+}
+
+int
+rop_json_hash(struct rop_err *err, struct json_object *obj, char hex[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	const char	*text;
+	size_t		 len;
+
+	text = rop_json_text(obj, &len);
+	if (text == NULL ||
+	    EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return rop_err_set(err, ROP_ENOMEM, NULL, "body fingerprint");
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
 }
 
 const char *

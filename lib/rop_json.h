@@ -102,6 +102,13 @@ char	*rop_json_dup_compact(const char *s);
 /* The same, setting ROP_ENOMEM in "err" when it fails. */
 char	*rop_json_copy(struct rop_err *err, const char *s);
 
+/*
+ * The idempotency fingerprint of a normalised body: SHA-256 of the
+ * compact text of obj, as 64 hex digits in hex[65].  Returns 0 or -1.
+ */
+int	 rop_json_hash(struct rop_err *err, struct json_object *obj,
+	    char hex[65]);
+
 /* The compact text of obj, borrowed from obj (valid until it changes). */
 const char *rop_json_text(struct json_object *obj, size_t *len);
 

@@ -6,7 +6,6 @@
  * rop_event_append), so concurrent requests cannot deadlock.
  */
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +136,8 @@ static const struct rop_stmt st_list_all = {
 	" FROM orders o WHERE o.restaurant_id = $1"
 	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
 	"  + $3::bigint * interval '1 millisecond', $4::text)"
+	/* $2 (the status, NULL here) keeps the parameter list of the
+	 * sibling statements; PREPARE needs every parameter typed. */
 	" AND ($2::text IS NULL OR true)"
 	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 5, 1
 };
@@ -219,10 +220,7 @@ static int
 draft_hash(struct rop_ctx *ctx, struct draft *d)
 {
 	struct json_object	*o = NULL, *arr, *l;
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen = 0;
-	const char		*text;
-	size_t			 i, len;
+	size_t			 i;
 	int			 rc = -1;
 
 	if ((o = json_object_new_object()) == NULL ||
@@ -243,15 +241,10 @@ draft_hash(struct rop_ctx *ctx, struct draft *d)
 	}
 	if (d->note != NULL)
 		rop_json_add(o, "note", json_object_new_string(d->note));
-	text = rop_json_text(o, &len);
-	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(d->hash + 2 * i, 3, "%02x", md[i]);
-	rc = 0;
+	rc = rop_json_hash(&ctx->err, o, d->hash);
 out:
 	json_object_put(o);
-	if (rc == -1)
+	if (rc == -1 && ctx->err.status == ROP_OK)
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "idempotency hash");
 	return rc;
 }
@@ -636,7 +629,6 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		goto out;
 	}
 	snprintf(tid, sizeof(tid), "%s", rop_db_str(lock, 0, 1));
-	ctx->req->log_tid = NULL;
 	if (transition_body(ctx, act, reason, sizeof(reason)) == -1)
 		goto out;
 	from = rop_order_status_parse(rop_db_str(lock, 0, 0));

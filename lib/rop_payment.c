@@ -274,10 +274,7 @@ rop_payment_parse(struct rop_ctx *ctx, struct json_object *body,
 	static const char *const keys[] = { "method", "amount", "tip",
 	    "cardToken", NULL };
 	struct json_object	*o = NULL;
-	const char		*m, *text;
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen = 0, i;
-	size_t			 len;
+	const char		*m;
 	int			 rc = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -322,15 +319,10 @@ rop_payment_parse(struct rop_ctx *ctx, struct json_object *body,
 	if (d->has_tip)
 		rop_json_add(o, "tip", rop_json_new_money(d->tip_cents,
 		    d->tip_currency));
-	text = rop_json_text(o, &len);
-	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(d->hash + 2 * i, 3, "%02x", md[i]);
-	rc = 0;
+	rc = rop_json_hash(&ctx->err, o, d->hash);
 out:
 	json_object_put(o);
-	if (rc == -1)
+	if (rc == -1 && ctx->err.status == ROP_OK)
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "idempotency hash");
 	return rc;
 }

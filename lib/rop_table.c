@@ -22,6 +22,8 @@
 
 static int	one_text(struct rop_ctx *, const struct rop_stmt *,
 		    const char **, char **, const char *, const char *);
+static int	table_event(struct rop_ctx *, const char *, const char *,
+		    const char *, const char *, const char *);
 
 /* The current session if open, else the most recent one. */
 #define LAST_SESSION \
@@ -180,12 +182,30 @@ rop_table_session(struct rop_ctx *ctx, const char *rid, const char *tid,
 	return rc;
 }
 
+/* table.opened / table.closed: {tableId, sessionId, status, openedAt|closedAt}. */
+static int
+table_event(struct rop_ctx *ctx, const char *rid, const char *tid,
+    const char *sid, const char *status, const char *at)
+{
+	struct json_object	*p;
+	int			 open = strcmp(status, "OPEN") == 0;
+
+	if ((p = json_object_new_object()) == NULL)
+		return rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
+	rop_json_add(p, "tableId", json_object_new_string(tid));
+	rop_json_add(p, "sessionId", json_object_new_string(sid));
+	rop_json_add(p, "status", json_object_new_string(status));
+	rop_json_add(p, open ? "openedAt" : "closedAt",
+	    json_object_new_string(at));
+	return rop_event_append(ctx, rid, open ? "table.opened" :
+	    "table.closed", tid, p, NULL);
+}
+
 int
 rop_table_open(struct rop_ctx *ctx, const char *rid, const char *tid,
     char **json)
 {
 	PGresult		*res = NULL;
-	struct json_object	*p;
 	char			 sid[ROP_ID_BUFSZ];
 	const char		*pp[3] = { rid, tid, sid };
 	int			 rc = -1;
@@ -220,16 +240,7 @@ rop_table_open(struct rop_ctx *ctx, const char *rid, const char *tid,
 	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_insert_session,
 	    pp)) == NULL)
 		goto out;
-	if ((p = json_object_new_object()) == NULL) {
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
-		goto out;
-	}
-	rop_json_add(p, "tableId", json_object_new_string(tid));
-	rop_json_add(p, "sessionId", json_object_new_string(sid));
-	rop_json_add(p, "status", json_object_new_string("OPEN"));
-	rop_json_add(p, "openedAt", json_object_new_string(
-	    rop_db_str(res, 0, 1)));
-	if (rop_event_append(ctx, rid, "table.opened", tid, p, NULL) == -1)
+	if (table_event(ctx, rid, tid, sid, "OPEN", rop_db_str(res, 0, 1)) == -1)
 		goto out;
 	if ((*json = rop_json_dup_compact(rop_db_str(res, 0, 0))) == NULL) {
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
@@ -254,7 +265,6 @@ rop_table_close(struct rop_ctx *ctx, const char *rid, const char *tid,
     char **json)
 {
 	PGresult		*res = NULL, *cl = NULL;
-	struct json_object	*p;
 	char			 sid[65], *summary = NULL;
 	const char		*pp[2] = { rid, tid };
 	int			 rc = -1;
@@ -296,16 +306,7 @@ rop_table_close(struct rop_ctx *ctx, const char *rid, const char *tid,
 	if ((cl = rop_db_exec(ctx->db, &ctx->err, &st_close_session,
 	    pp)) == NULL)
 		goto out;
-	if ((p = json_object_new_object()) == NULL) {
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
-		goto out;
-	}
-	rop_json_add(p, "tableId", json_object_new_string(tid));
-	rop_json_add(p, "sessionId", json_object_new_string(sid));
-	rop_json_add(p, "status", json_object_new_string("CLOSED"));
-	rop_json_add(p, "closedAt", json_object_new_string(
-	    rop_db_str(cl, 0, 1)));
-	if (rop_event_append(ctx, rid, "table.closed", tid, p, NULL) == -1)
+	if (table_event(ctx, rid, tid, sid, "CLOSED", rop_db_str(cl, 0, 1)) == -1)
 		goto out;
 	if (rop_table_summary(ctx, rid, tid, &summary) == -1)
 		goto out;
