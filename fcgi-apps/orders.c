@@ -4,6 +4,7 @@
  */
 #include <json-c/json.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +124,9 @@ order_get(struct rop_ctx *ctx, struct rop_req *req)
 	req->log_oid = oid;
 	if (rop_auth_caller(ctx, req, 0, &p) == -1)
 		return -1;
-	req->log_rid = p.rid;
+	/* p dies with this call; the log line is written after it. */
+	snprintf(req->log_rid_buf, sizeof(req->log_rid_buf), "%s", p.rid);
+	req->log_rid = req->log_rid_buf;
 	/* The token's restaurant is the tenant: others' orders are 404. */
 	if (rop_order_get(ctx, p.rid, oid, &json, tid) == -1)
 		return -1;
@@ -146,7 +149,9 @@ order_move(struct rop_ctx *ctx, struct rop_req *req, enum rop_order_action act)
 	req->log_oid = oid;
 	if (rop_auth_caller(ctx, req, 0, &p) == -1)
 		return -1;
-	req->log_rid = p.rid;
+	/* p dies with this call; the log line is written after it. */
+	snprintf(req->log_rid_buf, sizeof(req->log_rid_buf), "%s", p.rid);
+	req->log_rid = req->log_rid_buf;
 	if (rop_order_transition(ctx, &p, oid, act, &json) == -1)
 		return -1;
 	return reply_text(req, 200, json);

@@ -34,8 +34,13 @@ struct rop_req {
 	int			 status;
 	char			 hdrs[1024];	/* extra response headers */
 	size_t			 hdrs_len;
-	/* Log fields, borrowed; set by handlers as they learn them. */
+	/*
+	 * Log fields, borrowed; set by handlers as they learn them.  They
+	 * are read after the handler returns, so they must outlive it: a
+	 * param, or a copy in log_rid_buf (never a handler's local).
+	 */
 	const char		*log_rid, *log_tid, *log_oid, *log_event;
+	char			 log_rid_buf[65];
 };
 
 /*

@@ -1,0 +1,88 @@
+/*
+ * regress_log_rid: found by valgrind memcheck over one rop-orders worker
+ * (issue 8).  GET /v1/orders/{oid} and the transitions pointed the
+ * request's log field restaurant_id at the handler's local principal;
+ * the runner writes the log line after the handler has returned, so it
+ * read a dead stack frame ("conditional jump depends on uninitialised
+ * value" in rop_log_write; garbage or a crash in the JSON log line).
+ *
+ * The handlers of fcgi-apps/orders.c run here against a database that
+ * cannot be reached (they fail after authenticating), the stack is
+ * scribbled over, and the log field must still read the token's
+ * restaurant.
+ */
+#include <string.h>
+
+#include "rop_app.h"
+#include "rop_auth.h"
+#include "rop_db.h"
+#include "../tap.h"
+
+int	orders_main(void);
+#define main	orders_main
+#include "../../fcgi-apps/orders.c"
+#undef main
+
+static void	scribble(int);
+
+/* Overwrite the stack below the caller with a pattern. */
+static void
+scribble(int depth)
+{
+	volatile char	 junk[4096];
+
+	memset((char *)junk, 'X', sizeof(junk));
+	if (depth > 0)
+		scribble(depth - 1);
+}
+
+int
+main(void)
+{
+	static const char *const names[] = { "get", "accept", "ready",
+	    "cancel", NULL };
+	static char auth[1200], *envp[5];
+	struct rop_ctx	 ctx;
+	struct rop_req	 req;
+	char		 tok[1024];
+	int64_t		 exp;
+	int		 i, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.app = "orders";
+	snprintf(ctx.cfg.jwt_secret, sizeof(ctx.cfg.jwt_secret),
+	    "regress-secret-0123456789abcdef0123456789");
+	ctx.cfg.token_ttl = 3600;
+	ctx.db = rop_db_new("postgresql:///rop?host=/nonexistent&"
+	    "connect_timeout=1", "orders");
+	ok(rop_auth_issue_jwt(&ctx, "usr_1", "rst_042", ROP_ROLE_MANAGER,
+	    tok, sizeof(tok), &exp) == 0, "a staff token");
+	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer %s", tok);
+	envp[0] = (char *)"REQUEST_METHOD=POST";
+	envp[1] = (char *)"ROP_ORDER_ID=ord_1";
+	envp[2] = auth;
+	envp[3] = NULL;
+
+	for (i = 0; names[i] != NULL; i++) {
+		memset(&ctx.err, 0, sizeof(ctx.err));
+		ok(rop_req_init(&req, &ctx.err, NULL, NULL, envp) == 0,
+		    "%s: request", names[i]);
+		ctx.req = &req;
+		if (i == 0)
+			rc = order_get(&ctx, &req);
+		else if (i == 1)
+			rc = order_accept(&ctx, &req);
+		else if (i == 2)
+			rc = order_ready(&ctx, &req);
+		else
+			rc = order_cancel(&ctx, &req);
+		ok(rc == -1, "%s: fails without a database", names[i]);
+		scribble(8);
+		ok(req.log_rid != NULL &&
+		    strcmp(req.log_rid, "rst_042") == 0,
+		    "%s: the log's restaurant outlives the handler", names[i]);
+		rop_req_release(&req);
+	}
+	rop_db_free(ctx.db);
+	return tap_done();
+}
