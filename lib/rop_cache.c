@@ -160,9 +160,24 @@ cache_cmd(struct rop_cache *rc, int argc, const char **argv,
 {
 	redisReply	*r;
 
+	int		 fresh = rc->c == NULL;
+
 	if (cache_connect(rc) == -1)
 		return NULL;
 	r = redisCommandArgv(rc->c, argc, argv, lens);
+	if (r == NULL && !fresh) {
+		/*
+		 * A connection that went stale while idle (Redis restarted):
+		 * one immediate reconnect before backing off, so a restart
+		 * costs no request its cache or its publish.
+		 */
+		redisFree(rc->c);
+		rc->c = NULL;
+		rc->next_try_us = 0;
+		if (cache_connect(rc) == -1)
+			return NULL;
+		r = redisCommandArgv(rc->c, argc, argv, lens);
+	}
 	if (r == NULL) {
 		cache_fail(rc, argv[0]);
 		return NULL;

@@ -122,11 +122,20 @@ $r = $s->get('/v1/restaurants/' . ('x' x 65) . '/menu');
 is($r->{status}, 404, 'id over 64 characters: 404 from nginx');
 is($r->{json}{error}{code}, 'NOT_FOUND', 'as JSON');
 
+# A cache entry is "rop1 <version> <length> <fnv64>\n" and the body.
+sub unseal {
+	my ($v) = @_;
+	return undef unless defined $v && $v =~ s/^rop1 \d+ \d+ [0-9a-f]{16}\n//;
+	return $v;
+}
+
 # --- warm cache: no Postgres needed --------------------------------
 $r = $s->get($MENU);
 my $body = $r->{body};
 is(redis_raw('GET', "menu:$RID:version"), $v, 'version key cached');
-is(redis_raw('GET', "menu:$RID:v$v"), $body, 'body key holds the response');
+my $sealed = redis_raw('GET', "menu:$RID:v$v");
+like($sealed, qr/^rop1 $v \d+ [0-9a-f]{16}\n/, 'body key is sealed: version, length, checksum');
+is(unseal($sealed), $body, 'body key holds the response');
 my $ttl = redis_raw('TTL', "menu:$RID:v$v");
 ok($ttl > 0 && $ttl <= 300, "body key has a TTL <= 300 s ($ttl)");
 $ttl = redis_raw('TTL', "menu:$RID:version");
@@ -161,7 +170,7 @@ $s->svc('start', 'redis');
 # The apps retry Redis after a short backoff.
 ok($s->wait_for(5, sub {
 	$s->get($MENU);
-	redis_raw('GET', "menu:$RID:v$v") eq $body;
+	unseal(redis_raw('GET', "menu:$RID:v$v")) eq $body;
 }), 'Redis back: the cache is refilled');
 
 # --- corrupt cache entries are ignored and rebuilt ------------------
@@ -177,6 +186,12 @@ my %bad = (
 	'trailing bytes' => "$body xyz",
 	'missing items' => do { (my $b = $body) =~
 	    s/"items":\[.*\],"updatedAt"/"updatedAt"/; $b },
+	'the raw body without its seal' => $body,
+	'sealed, one byte changed' => do { (my $b = $sealed) =~
+	    s/"currency":"USD"/"currency":"USE"/; $b },
+	'sealed, truncated' => substr($sealed, 0, length($sealed) - 1),
+	'sealed for another version' => do { (my $b = $sealed) =~
+	    s/^rop1 $v /rop1 @{[$v + 1]} /; $b },
 );
 for my $what (sort keys %bad) {
 	redis('SET', "menu:$RID:v$v", $bad{$what});
@@ -185,7 +200,7 @@ for my $what (sort keys %bad) {
 		is($r->{status}, 200, "cache entry $what: 200 ($n)");
 		is($r->{body}, $body, "cache entry $what: never served ($n)");
 	}
-	is(redis_raw('GET', "menu:$RID:v$v"), $body,
+	is(unseal(redis_raw('GET', "menu:$RID:v$v")), $body,
 	    "cache entry $what: rebuilt");
 }
 for my $bv ('abc', '', '-1', '0', '01', "$v ", '99999999999999999999') {
