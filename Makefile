@@ -73,7 +73,8 @@ $(B)/tests/unit/%.t: $(B)/tests/unit/%.o $(LIB_A)
 
 run: all
 	scripts/rop-stack start --dir "$(CURDIR)/var" --bin "$(CURDIR)/$(B)/bin" \
-	    --http $${ROP_HTTP_PORT:-8080} --https $${ROP_HTTPS_PORT:-8443} --demo
+	    --http $${ROP_HTTP_PORT:-8080} --https $${ROP_HTTPS_PORT:-8443} \
+	    --workers $${ROP_WORKERS:-4} --demo
 
 stop:
 	scripts/rop-stack stop --dir "$(CURDIR)/var"
