@@ -5,6 +5,7 @@
  */
 #include <json-c/json.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,8 @@ payment_capture(struct rop_ctx *ctx, struct rop_req *req)
 	req->log_oid = oid;
 	if (rop_auth_caller(ctx, req, 0, &p) == -1)
 		return -1;
-	req->log_rid = p.rid;
+	snprintf(req->log_rid_buf, sizeof(req->log_rid_buf), "%s", p.rid);
+	req->log_rid = req->log_rid_buf;
 	if (rop_payment_order(ctx, p.rid, oid, tid) == -1)
 		return -1;
 	req->log_tid = tid;
@@ -93,7 +95,8 @@ payment_list(struct rop_ctx *ctx, struct rop_req *req)
 	req->log_oid = oid;
 	if (rop_auth_caller(ctx, req, 0, &p) == -1)
 		return -1;
-	req->log_rid = p.rid;
+	snprintf(req->log_rid_buf, sizeof(req->log_rid_buf), "%s", p.rid);
+	req->log_rid = req->log_rid_buf;
 	if (rop_payment_list(ctx, p.rid, oid, &json) == -1)
 		return -1;
 	if (rop_auth_allow(ctx, &p, ROP_RS_FLOOR, NULL) == -1) {
