@@ -28,7 +28,7 @@ struct line {
 	const char	*item_id;	/* borrowed from the body */
 	int64_t		 qty;
 	const char	*notes;		/* NULL when absent */
-	const char	*name;		/* borrowed from the items result */
+	const char	*name;		/* borrowed from the session result */
 	int64_t		 unit, total;
 };
 
@@ -58,22 +58,25 @@ static const struct rop_stmt st_idem = {
 	" WHERE o.restaurant_id = $1 AND o.table_id = $2 AND o.idem_key = $3",
 	3, 0
 };
+/*
+ * Lock the open session and price the lines in one round trip: no row
+ * means no open session; otherwise one row per item found (or one row
+ * of NULL items when none is).
+ */
 static const struct rop_stmt st_session_lock = {
 	"order_session_lock",
-	"SELECT s.session_id, r.currency FROM table_sessions s"
+	"WITH s AS (SELECT s.session_id, r.currency FROM table_sessions s"
 	" JOIN restaurants r ON r.restaurant_id = s.restaurant_id"
 	" WHERE s.restaurant_id = $1 AND s.table_id = $2 AND s.status = 'OPEN'"
-	" FOR UPDATE OF s", 2, 0
+	" FOR UPDATE OF s)"
+	" SELECT s.session_id, s.currency::text, i.item_id, i.name,"
+	" i.price_cents, i.is_available FROM s LEFT JOIN menu_items i"
+	" ON i.restaurant_id = $1 AND i.item_id = ANY($3::text[])", 3, 0
 };
 static const struct rop_stmt st_table_exists = {
 	"order_table_exists",
 	"SELECT 1 FROM dining_tables WHERE restaurant_id = $1 AND table_id = $2",
 	2, 0
-};
-static const struct rop_stmt st_items = {
-	"order_items",
-	"SELECT item_id, name, price_cents, is_available FROM menu_items"
-	" WHERE restaurant_id = $1 AND item_id = ANY($2::text[])", 2, 0
 };
 static const struct rop_stmt st_insert = {
 	"order_insert",
@@ -301,7 +304,7 @@ static int
 place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
     struct draft *d, const char *key, char **json, int *replayed)
 {
-	PGresult		*sess = NULL, *items = NULL, *ins = NULL;
+	PGresult		*sess = NULL, *ins = NULL;
 	struct json_object	*lines = NULL, *order = NULL;
 	char			 oid[ROP_ID_BUFSZ], total_s[24];
 	char			 ids[ROP_ORDER_MAX_LINES * 66 + 3];
@@ -321,8 +324,17 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 			goto out;
 		}
 	}
+	/* Ids are [A-Za-z0-9_-], so the array literal needs no quoting. */
+	off = 0;
+	ids[off++] = '{';
+	for (i = 0; i < d->nlines; i++)
+		off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s",
+		    i ? "," : "", d->lines[i].item_id);
+	ids[off++] = '}';
+	ids[off] = '\0';
 	p[0] = rid;
 	p[1] = tid;
+	p[2] = ids;
 	if ((sess = rop_db_exec(ctx->db, &ctx->err, &st_session_lock,
 	    p)) == NULL)
 		goto out;
@@ -342,38 +354,27 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 		goto out;
 	}
 	currency = rop_db_str(sess, 0, 1);
-
-	/* Ids are [A-Za-z0-9_-], so the array literal needs no quoting. */
-	off = 0;
-	ids[off++] = '{';
-	for (i = 0; i < d->nlines; i++)
-		off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s",
-		    i ? "," : "", d->lines[i].item_id);
-	ids[off++] = '}';
-	ids[off] = '\0';
-	p[1] = ids;
-	if ((items = rop_db_exec(ctx->db, &ctx->err, &st_items, p)) == NULL)
-		goto out;
 	for (i = 0; i < d->nlines; i++) {
 		struct line	*ln = &d->lines[i];
 
-		for (r = 0; r < PQntuples(items); r++)
-			if (strcmp(rop_db_str(items, r, 0), ln->item_id) == 0)
+		for (r = 0; r < PQntuples(sess); r++)
+			if (!rop_db_isnull(sess, r, 2) &&
+			    strcmp(rop_db_str(sess, r, 2), ln->item_id) == 0)
 				break;
-		if (r == PQntuples(items)) {
+		if (r == PQntuples(sess)) {
 			rop_err_set(&ctx->err, ROP_EINVAL, "ITEM_NOT_FOUND",
 			    "no menu item %s", ln->item_id);
 			rop_err_detail(&ctx->err, "itemId", ln->item_id);
 			goto out;
 		}
-		if (strcmp(rop_db_str(items, r, 3), "t") != 0) {
+		if (strcmp(rop_db_str(sess, r, 5), "t") != 0) {
 			rop_err_set(&ctx->err, ROP_EINVAL, "ITEM_UNAVAILABLE",
 			    "menu item %s is not available", ln->item_id);
 			rop_err_detail(&ctx->err, "itemId", ln->item_id);
 			goto out;
 		}
-		ln->name = rop_db_str(items, r, 1);
-		ln->unit = rop_db_int(items, r, 2);
+		ln->name = rop_db_str(sess, r, 3);
+		ln->unit = rop_db_int(sess, r, 4);
 		if (rop_money_mul(ln->unit, ln->qty, &ln->total) == -1 ||
 		    rop_money_add(total, ln->total, &total) == -1) {
 			rop_err_set(&ctx->err, ROP_EINVAL, NULL,
@@ -485,7 +486,6 @@ out:
 	json_object_put(lines);
 	json_object_put(order);
 	PQclear(sess);
-	PQclear(items);
 	PQclear(ins);
 	return rc;
 }
