@@ -268,7 +268,8 @@ int
 rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
     int64_t *version)
 {
-	char	 key[MENU_KEY_BUFSZ], *val = NULL, *inner;
+	char	 key[MENU_KEY_BUFSZ], prefix[MENU_KEY_BUFSZ];
+	char	*pv = NULL, *val = NULL, *inner;
 	size_t	 vlen, ilen;
 	int64_t	 v;
 	int	 r, cache_ok = 1;
@@ -276,33 +277,33 @@ rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
 	*body = NULL;
 	*len = 0;
 	snprintf(key, sizeof(key), "menu:%s:version", rid);
-	r = rop_cache_get(ctx->cache, key, &val, &vlen);
-	if (r == 1 && menu_parse_version(val, &v) == 0) {
-		free(val);
-		val = NULL;
-		snprintf(key, sizeof(key), "menu:%s:v%lld", rid,
-		    (long long)v);
-		r = rop_cache_get(ctx->cache, key, &val, &vlen);
-		if (r == 1 && menu_unseal(val, vlen, v, &inner, &ilen) == 0) {
+	snprintf(prefix, sizeof(prefix), "menu:%s:v", rid);
+	/* One round trip: the version key, then the body it points at. */
+	r = rop_cache_get_indirect(ctx->cache, key, prefix, &pv, &val, &vlen);
+	if (r == 1 && menu_parse_version(pv, &v) == 0) {
+		if (val != NULL &&
+		    menu_unseal(val, vlen, v, &inner, &ilen) == 0) {
 			menu_count(ctx, "hit");
 			memmove(val, inner, ilen);
 			val[ilen] = '\0';
+			free(pv);
 			*body = val;
 			*len = ilen;
 			*version = v;
 			return 0;
 		}
-		if (r == 1) {
+		if (val != NULL) {
 			menu_count(ctx, "invalid");
 			rop_log("warn", ctx->app, ctx->cfg.env,
-			    "menu cache entry %s is not a valid menu; "
-			    "rebuilding it", key);
+			    "menu cache entry %s%lld is not a valid menu; "
+			    "rebuilding it", prefix, (long long)v);
 		}
 	} else if (r == 1) {
 		menu_count(ctx, "invalid");
 		rop_log("warn", ctx->app, ctx->cfg.env,
 		    "menu cache key %s holds no version; rebuilding", key);
 	}
+	free(pv);
 	free(val);
 	if (r == -1) {
 		menu_count(ctx, "error");
