@@ -58,7 +58,9 @@ payment_capture(struct rop_ctx *ctx, struct rop_req *req)
 	req->log_rid = req->log_rid_buf;
 	if (rop_payment_order(ctx, p.rid, oid, tid) == -1)
 		return -1;
-	req->log_tid = tid;
+	/* The log line is written after we return: not "tid" itself. */
+	snprintf(req->log_tid_buf, sizeof(req->log_tid_buf), "%s", tid);
+	req->log_tid = req->log_tid_buf;
 	if ((key = rop_req_header(req, "Idempotency-Key")) == NULL)
 		return rop_err_set(&ctx->err, ROP_EINVAL,
 		    "IDEMPOTENCY_KEY_REQUIRED",

@@ -37,10 +37,11 @@ struct rop_req {
 	/*
 	 * Log fields, borrowed; set by handlers as they learn them.  They
 	 * are read after the handler returns, so they must outlive it: a
-	 * param, or a copy in log_rid_buf (never a handler's local).
+	 * param, or a copy in log_rid_buf / log_tid_buf (never a handler's
+	 * local).
 	 */
 	const char		*log_rid, *log_tid, *log_oid, *log_event;
-	char			 log_rid_buf[65];
+	char			 log_rid_buf[65], log_tid_buf[65];
 };
 
 /*
