@@ -203,8 +203,9 @@ const ticketIds = (page) => page.evaluate(() => [...document.querySelectorAll('[
 
 async function main() {
   if (!fs.existsSync(CHROMIUM)) {
-    console.log(`1..0 # SKIP no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-    return 0;
+    /* No silent skips in CI (STYLE): a missing browser is a failure. */
+    console.log(`Bail out! no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+    return 1;
   }
   if (!fs.existsSync(path.join(BIN, 'rop-health'))) {
     console.log(`Bail out! no binaries in ${BIN} (run make)`);

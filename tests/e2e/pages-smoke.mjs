@@ -341,8 +341,9 @@ console.log(`# serving ${HTML} and a fake API on ${BASE}`);
 fs.mkdirSync(SHOTS, { recursive: true });
 
 if (!fs.existsSync(CHROMIUM)) {
-  console.log(`1..0 # SKIP no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-  process.exit(0);
+  /* No silent skips in CI (STYLE): a missing browser is a failure. */
+  console.log(`Bail out! no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  process.exit(1);
 }
 const browser = await chromium.launch({
   executablePath: CHROMIUM,

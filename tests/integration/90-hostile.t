@@ -476,12 +476,6 @@ my @endpoints = (
 my $routed = 0;
 for my $ep (@endpoints) {
 	my ($m, $path, $body) = @$ep;
-	my $probe = $s->request($m, $path, $body, { 'Idempotency-Key' => 'probe' });
-	if ($probe->{status} == 404 && ($probe->{json}{error}{code} // '') eq 'NOT_FOUND'
-	    && $path =~ /payments/) {
-		note("$m $path is not routed yet: skipped");
-		next;
-	}
 	$routed++;
 	for my $name (sort keys %bad) {
 		my %h = ('Idempotency-Key' => "bad-$name");
