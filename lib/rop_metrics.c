@@ -68,9 +68,13 @@ rop_metrics_open(const char *path)
 		return NULL;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return NULL;
-	/* Growing to the same size is idempotent, so racing creators agree. */
+	/*
+	 * A new file is grown to the segment's size (idempotent, so racing
+	 * creators agree); any other size is not ours and is left alone.
+	 */
 	if (fstat(fd, &st) == -1 ||
-	    ((size_t)st.st_size < sz && ftruncate(fd, (off_t)sz) == -1)) {
+	    (st.st_size != 0 && (size_t)st.st_size != sz) ||
+	    (st.st_size == 0 && ftruncate(fd, (off_t)sz) == -1)) {
 		close(fd);
 		return NULL;
 	}

@@ -388,11 +388,17 @@ test_reopen(void)
 	    "write a foreign file");
 	close(fd);
 	ok(rop_metrics_open(bad) == NULL, "a foreign file is refused");
+	{
+		struct stat st;
+
+		ok(stat(bad, &st) == 0 && st.st_size == 29,
+		    "a foreign file is left as it was");
+	}
+	unlink(bad);
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/m", dir);
 	ok(rop_metrics_open(bad) == NULL, "an unreachable path is refused");
 	ok(rop_metrics_open("") == NULL && rop_metrics_open(NULL) == NULL,
 	    "empty and NULL paths are refused");
-	unlink(bad);
 }
 
 static void
