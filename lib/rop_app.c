@@ -194,6 +194,15 @@ rop_app_run(const struct rop_app *app)
 	rop_log("info", app->name, ctx.cfg.env, "serving FastCGI on fd 0");
 	while (FCGX_Accept_r(&r) >= 0) {
 		app_serve(&ctx, app, r.in, r.out, r.envp);
+		/*
+		 * libfcgi ends a connection with shutdown(), then waits for
+		 * nginx to close its side, reading what is left, so request
+		 * bytes never read cannot become a reset that loses the
+		 * answer.  A request read to its end has nothing left: close
+		 * at once (three system calls and a wakeup less a request).
+		 */
+		if (FCGX_GetChar(r.in) == EOF)
+			FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 1);
