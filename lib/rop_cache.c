@@ -31,7 +31,6 @@ static int	cache_connect(struct rop_cache *);
 static void	cache_fail(struct rop_cache *, const char *);
 static redisReply *cache_cmd(struct rop_cache *, int, const char **,
 		    const size_t *);
-static char	*reply_str(const redisReply *, size_t *);
 
 static int
 cache_parse_url(struct rop_cache *rc, const char *url)
@@ -213,68 +212,6 @@ rop_cache_get(struct rop_cache *rc, const char *key, char **val, size_t *len)
 			*len = r->len;
 			rv = 1;
 		}
-	}
-	freeReplyObject(r);
-	return rv;
-}
-
-/* The script of rop_cache_get_indirect() and its SHA-1 (EVALSHA). */
-static const char indirect_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then return false end\n"
-    "return {v, redis.call('GET', ARGV[1] .. v)}\n";
-static const char indirect_sha[] = "769fbe67b60d293113c281c88e0e7ee675529a73";
-
-static char *
-reply_str(const redisReply *r, size_t *len)
-{
-	char	*s;
-
-	if (r == NULL || r->type != REDIS_REPLY_STRING ||
-	    (s = malloc(r->len + 1)) == NULL)
-		return NULL;
-	memcpy(s, r->str, r->len);
-	s[r->len] = '\0';
-	if (len != NULL)
-		*len = r->len;
-	return s;
-}
-
-int
-rop_cache_get_indirect(struct rop_cache *rc, const char *key,
-    const char *prefix, char **ptr, char **val, size_t *len)
-{
-	const char	*argv[5] = { "EVALSHA", indirect_sha, "1", key, prefix };
-	size_t		 lens[5];
-	redisReply	*r;
-	int		 rv = -1;
-
-	*ptr = *val = NULL;
-	*len = 0;
-	lens[0] = 7;
-	lens[1] = strlen(indirect_sha);
-	lens[2] = 1;
-	lens[3] = strlen(key);
-	lens[4] = strlen(prefix);
-	r = cache_cmd(rc, 5, argv, lens);
-	if (r == NULL && rc->c != NULL &&
-	    strstr(rc->errstr, "NOSCRIPT") != NULL) {
-		/* First use on this server: EVAL loads the script. */
-		argv[0] = "EVAL";
-		argv[1] = indirect_lua;
-		lens[0] = 4;
-		lens[1] = sizeof(indirect_lua) - 1;
-		r = cache_cmd(rc, 5, argv, lens);
-	}
-	if (r == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_NIL)
-		rv = 0;
-	else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-	    (*ptr = reply_str(r->element[0], NULL)) != NULL) {
-		if (r->elements == 2)
-			*val = reply_str(r->element[1], len);
-		rv = 1;
 	}
 	freeReplyObject(r);
 	return rv;

@@ -25,15 +25,6 @@ void		 rop_cache_free(struct rop_cache *);
  */
 int		 rop_cache_get(struct rop_cache *, const char *key,
 		    char **val, size_t *len);
-/*
- * GET "key", then GET "prefix" followed by key's value, in one round
- * trip (a server-side script; both keys live on one node).  Returns 1
- * with *ptr (key's value) and *val (NULL when the second key is
- * missing), 0 when "key" is missing, -1 when Redis failed.  Both
- * strings are malloc'd, NUL-terminated, and the caller frees them.
- */
-int		 rop_cache_get_indirect(struct rop_cache *, const char *key,
-		    const char *prefix, char **ptr, char **val, size_t *len);
 /* SET key val EX ttl.  Returns 0 or -1. */
 int		 rop_cache_setex(struct rop_cache *, const char *key,
 		    const char *val, size_t len, int ttl);

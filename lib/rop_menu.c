@@ -264,56 +264,148 @@ menu_cache_put(struct rop_ctx *ctx, const char *rid, const char *body,
 	ctx->err = saved;
 }
 
+/*
+ * This worker's own copies of menu bodies, one slot per restaurant
+ * (direct-mapped by a hash of the id; a collision replaces).  The body
+ * of a version never changes, so a copy is served whenever Redis' version
+ * key names its version: never staler than Redis itself, and a warm read
+ * is one GET of a few bytes instead of the whole body.  Bounded: no copy
+ * over MENU_LOCAL_MAX, all of them together within MENU_LOCAL_BUDGET
+ * (over it, every copy is dropped and they refill).
+ */
+#define MENU_LOCAL_SLOTS	32
+#define MENU_LOCAL_BUDGET	(512 * 1024)
+#define MENU_LOCAL_MAX		(MENU_LOCAL_BUDGET / 4)
+#define MENU_RID_MAX		64	/* rop_text_is_id() */
+
+struct menu_local {
+	char	 rid[MENU_RID_MAX + 1];
+	int64_t	 version;
+	char	*body;
+	size_t	 len;
+};
+
+static struct menu_local	menu_local[MENU_LOCAL_SLOTS];
+static size_t			menu_local_bytes;
+
+static struct menu_local *
+menu_local_slot(const char *rid)
+{
+	return &menu_local[menu_fnv(rid, strlen(rid)) % MENU_LOCAL_SLOTS];
+}
+
+static void
+menu_local_drop(struct menu_local *l)
+{
+	menu_local_bytes -= l->body != NULL ? l->len : 0;
+	free(l->body);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+menu_local_put(const char *rid, const char *body, size_t len,
+    int64_t version)
+{
+	struct menu_local	*l = menu_local_slot(rid);
+	size_t			 i;
+
+	menu_local_drop(l);
+	if (len > MENU_LOCAL_MAX || strlen(rid) > MENU_RID_MAX)
+		return;
+	if (menu_local_bytes + len > MENU_LOCAL_BUDGET)
+		for (i = 0; i < MENU_LOCAL_SLOTS; i++)
+			menu_local_drop(&menu_local[i]);
+	if ((l->body = malloc(len + 1)) == NULL)
+		return;
+	memcpy(l->body, body, len);
+	l->body[len] = '\0';
+	l->len = len;
+	l->version = version;
+	snprintf(l->rid, sizeof(l->rid), "%s", rid);
+	menu_local_bytes += len;
+}
+
+/* A malloc'd copy of this worker's body of "rid" at "version", or NULL. */
+static char *
+menu_local_get(const char *rid, int64_t version, size_t *len)
+{
+	struct menu_local	*l = menu_local_slot(rid);
+	char			*body;
+
+	if (l->body == NULL || l->version != version ||
+	    strcmp(l->rid, rid) != 0 || (body = malloc(l->len + 1)) == NULL)
+		return NULL;
+	memcpy(body, l->body, l->len + 1);
+	*len = l->len;
+	return body;
+}
+
+/* The sealed body menu:{rid}:v{version} from Redis: 1, 0 if absent or
+ * not valid (counted and logged), -1 if Redis failed. */
+static int
+menu_cache_body(struct rop_ctx *ctx, const char *rid, int64_t version,
+    char **body, size_t *len)
+{
+	char	 key[MENU_KEY_BUFSZ], *val, *inner;
+	size_t	 vlen, ilen;
+	int	 r;
+
+	snprintf(key, sizeof(key), "menu:%s:v%lld", rid, (long long)version);
+	if ((r = rop_cache_get(ctx->cache, key, &val, &vlen)) != 1)
+		return r;
+	if (menu_unseal(val, vlen, version, &inner, &ilen) == -1) {
+		menu_count(ctx, "invalid");
+		rop_log("warn", ctx->app, ctx->cfg.env,
+		    "menu cache entry %s is not a valid menu; rebuilding it",
+		    key);
+		free(val);
+		return 0;
+	}
+	memmove(val, inner, ilen);
+	val[ilen] = '\0';
+	*body = val;
+	*len = ilen;
+	return 1;
+}
+
 int
 rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
     int64_t *version)
 {
-	char	 key[MENU_KEY_BUFSZ], prefix[MENU_KEY_BUFSZ];
-	char	*pv = NULL, *val = NULL, *inner;
-	size_t	 vlen, ilen;
+	char	 key[MENU_KEY_BUFSZ], *pv = NULL;
+	size_t	 pvlen;
 	int64_t	 v;
-	int	 r, cache_ok = 1;
+	int	 r;
 
 	*body = NULL;
 	*len = 0;
 	snprintf(key, sizeof(key), "menu:%s:version", rid);
-	snprintf(prefix, sizeof(prefix), "menu:%s:v", rid);
-	/* One round trip: the version key, then the body it points at. */
-	r = rop_cache_get_indirect(ctx->cache, key, prefix, &pv, &val, &vlen);
-	if (r == 1 && menu_parse_version(pv, &v) == 0) {
-		if (val != NULL &&
-		    menu_unseal(val, vlen, v, &inner, &ilen) == 0) {
-			menu_count(ctx, "hit");
-			memmove(val, inner, ilen);
-			val[ilen] = '\0';
-			free(pv);
-			*body = val;
-			*len = ilen;
-			*version = v;
-			return 0;
-		}
-		if (val != NULL) {
-			menu_count(ctx, "invalid");
-			rop_log("warn", ctx->app, ctx->cfg.env,
-			    "menu cache entry %s%lld is not a valid menu; "
-			    "rebuilding it", prefix, (long long)v);
-		}
-	} else if (r == 1) {
+	r = rop_cache_get(ctx->cache, key, &pv, &pvlen);
+	if (r == 1 && menu_parse_version(pv, &v) == -1) {
 		menu_count(ctx, "invalid");
 		rop_log("warn", ctx->app, ctx->cfg.env,
 		    "menu cache key %s holds no version; rebuilding", key);
+		r = 0;
 	}
 	free(pv);
-	free(val);
-	if (r == -1) {
-		menu_count(ctx, "error");
-		cache_ok = 0;
-	} else
-		menu_count(ctx, "miss");
+	if (r == 1 && (*body = menu_local_get(rid, v, len)) != NULL) {
+		menu_count(ctx, "hit");
+		*version = v;
+		return 0;
+	}
+	if (r == 1 && (r = menu_cache_body(ctx, rid, v, body, len)) == 1) {
+		menu_count(ctx, "hit");
+		menu_local_put(rid, *body, *len, v);
+		*version = v;
+		return 0;
+	}
+	menu_count(ctx, r == -1 ? "error" : "miss");
 	if (menu_from_db(ctx, rid, body, len, version) == -1)
 		return -1;
-	if (cache_ok)
+	if (r != -1) {
 		menu_cache_put(ctx, rid, *body, *len, *version);
+		menu_local_put(rid, *body, *len, *version);
+	}
 	return 0;
 }
 

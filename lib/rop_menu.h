@@ -5,13 +5,14 @@
  * Cache-aside with versioned keys:
  *	menu:{rid}:version	-> N (the restaurant's menu_version)
  *	menu:{rid}:v{N}		-> the exact GET response body of version N
- * both with a TTL of cfg.menu_ttl.  A warm read is two Redis GETs and
- * no SQL.  A cached body is served only after it parses as strict JSON
- * and names the restaurant and version it is stored under; anything
- * else is rebuilt from PostgreSQL.  A change bumps menu_version in its
- * transaction and, after the commit, points the version key at the new
- * version, so old bodies are simply never read again.  Redis failures
- * only cost a PostgreSQL read.
+ * both with a TTL of cfg.menu_ttl.  A cached body is sealed with its
+ * version, length and checksum and served only when all three match;
+ * anything else is rebuilt from PostgreSQL.  Each worker also keeps its
+ * own copy of the bodies it served, used while the version key names
+ * that version, so a warm read is one GET of the version key and no
+ * SQL.  A change bumps menu_version in its transaction and, after the
+ * commit, points the version key at the new version, so old bodies are
+ * simply never read again.  Redis failures only cost a PostgreSQL read.
  */
 #ifndef ROP_MENU_H
 #define ROP_MENU_H

@@ -1,6 +1,7 @@
 #!/usr/bin/env perl
 # Menu (SPEC §6, issue 3): shape, ETag/304, 404, the versioned Redis
 # cache (warm with Postgres stopped, Redis down, corrupt entries rebuilt
+# by a worker without its own copy
 # and never served), PATCH (version bump, menu.updated outbox row,
 # validation, roles, tenants).
 use strict;
@@ -193,8 +194,24 @@ my %bad = (
 	'sealed for another version' => do { (my $b = $sealed) =~
 	    s/^rop1 $v /rop1 @{[$v + 1]} /; $b },
 );
+# Each worker keeps its own copy of a body it served and uses it while
+# the version key names that version, so a corrupt Redis entry is only
+# read by a worker without one: restart the workers to make them read.
+sub fresh_workers {
+	$s->svc('stop', 'menu');
+	$s->svc('start', 'menu');
+}
+$r = $s->get($MENU) for 1 .. 4;
+redis('SET', "menu:$RID:v$v", 'garbage');
+for my $n (1 .. 4) {
+	$r = $s->get($MENU);
+	is($r->{body}, $body, "workers with their own copy serve it ($n)");
+}
+is(redis_raw('GET', "menu:$RID:v$v"), 'garbage',
+    'without reading the Redis body');
 for my $what (sort keys %bad) {
 	redis('SET', "menu:$RID:v$v", $bad{$what});
+	fresh_workers();
 	for my $n (1 .. 2) {
 		$r = $s->get($MENU);
 		is($r->{status}, 200, "cache entry $what: 200 ($n)");
@@ -241,6 +258,10 @@ is($env->{seq}, $seq0 + 1, 'envelope seq');
 is($env->{request_id}, $r->{headers}{'x-request-id'},
     'envelope request_id is the PATCH request');
 
+for my $n (1 .. 4) {		# every worker, each with its own old copy
+	is(etag($s->get($MENU)), '"menu-v' . ($v + 1) . '"',
+	    "GET after the PATCH: the new ETag ($n)");
+}
 $r = $s->get($MENU);
 is(etag($r), '"menu-v' . ($v + 1) . '"', 'next GET has the new ETag');
 is($r->{json}{menuVersion}, $v + 1, 'and the new menuVersion');
