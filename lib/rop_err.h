@@ -52,6 +52,7 @@ struct rop_err {
 	int			 have_counts;	/* TABLE_CLOSE_BLOCKED: nested counts */
 	int64_t			 counts_placed, counts_accepted;
 	char			 allow[64];	/* 405: the Allow header */
+	int			 replayed;	/* an idempotent replay of this error */
 };
 
 /*

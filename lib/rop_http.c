@@ -407,6 +407,8 @@ rop_reply_error(struct rop_req *req, const struct rop_err *err)
 		rop_reply_header(req, "Allow", err->allow);
 	if (status == 503 || status == 429)
 		rop_reply_header(req, "Retry-After", "1");
+	if (err->replayed)
+		rop_reply_header(req, "Idempotent-Replayed", "true");
 	rc = rop_reply_json(req, status, env);
 out:
 	json_object_put(d);

@@ -375,6 +375,7 @@ open_tx(struct rop_ctx *ctx, const char *rid, const char *oid,
 		if (strcmp(st, "FAILED") == 0) {
 			declined(ctx, rop_db_str(res, 0, C_ID),
 			    rop_db_str(res, 0, C_DECLINE));
+			ctx->err.replayed = 1;
 			goto out;
 		}
 		if (strcmp(st, "PENDING") == 0) {

@@ -262,6 +262,7 @@ my $d = order_at($s, 'tbl_003', 'READY');
 my $dk = newkey();
 $r = capture($s, $d->{orderId}, { method => 'CARD', cardToken => 'tok_decline' }, $dk);
 $e = err_is($r, 402, 'PAYMENT_DECLINED', 'tok_decline');
+ok(!exists $r->{headers}{'idempotent-replayed'}, 'a first decline is no replay');
 like($e->{details}{paymentId}, qr/^pay_/, '402 names the payment');
 my $failed_id = $e->{details}{paymentId};
 my $dg = $s->get("/v1/orders/$d->{orderId}", $W)->{json};
@@ -269,9 +270,10 @@ is($dg->{status}, 'READY', 'declined: order stays READY');
 is($dg->{version}, $d->{version}, 'declined: order unchanged');
 is(pay_count($s, $d->{orderId}, 'FAILED'), 1, 'declined: payment row FAILED');
 is(event_count($s, $d->{orderId}), 0, 'declined: no event');
-$e = err_is(capture($s, $d->{orderId}, { method => 'CARD', cardToken => 'tok_decline' },
-    $dk), 402, 'PAYMENT_DECLINED', 'replaying the declined key');
+$r = capture($s, $d->{orderId}, { method => 'CARD', cardToken => 'tok_decline' }, $dk);
+$e = err_is($r, 402, 'PAYMENT_DECLINED', 'replaying the declined key');
 is($e->{details}{paymentId}, $failed_id, '... the same paymentId');
+is($r->{headers}{'idempotent-replayed'}, 'true', '... with Idempotent-Replayed: true');
 err_is(capture($s, $d->{orderId}, { method => 'CARD', cardToken => 'tok_ok' }, $dk),
     409, 'IDEMPOTENCY_KEY_REPLAY_DIFFERENT_PAYLOAD', 'declined key, another card');
 is(pay_count($s, $d->{orderId}), 1, 'replays of a decline add no row');
