@@ -5,8 +5,9 @@
  * file named by BENCH_TRIVIAL_BODY (read once at start; the harness
  * points it at the menu payload), or a short JSON object.  It runs
  * behind the same nginx, under the same spawn-fcgi + multiwatch and
- * with the same worker count as the ROP apps, so the gap between it
- * and an endpoint is what the endpoint itself costs.
+ * with the same worker count as the ROP apps, and closes connections
+ * as they do, so the gap between it and an endpoint is what the
+ * endpoint itself costs.
  */
 #include <fcgiapp.h>
 
@@ -57,6 +58,10 @@ main(void)
 	while (FCGX_Accept_r(&r) >= 0) {
 		FCGX_PutStr(head, hl, r.out);
 		FCGX_PutStr(body, (int)len, r.out);
+		/* Closed as the apps close (lib/rop_app.c), so the gap
+		 * between floor and endpoint stays the endpoint's own. */
+		if (FCGX_GetChar(r.in) == EOF)
+			FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
 	}
 	free(body);
