@@ -8,6 +8,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/rop
 DATADIR    ?= $(PREFIX)/share/rop
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 DESTDIR    ?=
 
 CC         ?= cc
@@ -121,7 +122,7 @@ install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/sql/seed \
 	    $(DESTDIR)$(DATADIR)/nginx/routes $(DESTDIR)$(DATADIR)/nginx/snippets \
 	    $(DESTDIR)$(DATADIR)/html $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/rop $(DESTDIR)$(BINDIR)
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/rop $(DESTDIR)$(BINDIR)
 	install -m 0755 $(APP_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 scripts/rop-migrate $(DESTDIR)$(BINDIR)/rop-migrate
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
@@ -132,6 +133,7 @@ install: all
 	cp -R nginx/html/. $(DESTDIR)$(DATADIR)/html/
 	install -m 0644 systemd/*.service systemd/*.socket systemd/*.timer \
 	    systemd/*.target $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/rop.sysusers $(DESTDIR)$(SYSUSERSDIR)/rop.conf
 	install -m 0644 systemd/rop.env.example $(DESTDIR)$(DATADIR)/rop.env.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/rop/rop.env || \
 	    install -m 0640 systemd/rop.env.example $(DESTDIR)$(SYSCONFDIR)/rop/rop.env
