@@ -127,9 +127,19 @@ install: all
 	install -m 0755 scripts/rop-migrate $(DESTDIR)$(BINDIR)/rop-migrate
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 0644 sql/seed/*.sql $(DESTDIR)$(DATADIR)/sql/seed/
-	install -m 0644 nginx/*.conf $(DESTDIR)$(DATADIR)/nginx/
+	install -m 0644 $(filter-out nginx/listen.conf,$(wildcard nginx/*.conf)) \
+	    $(DESTDIR)$(DATADIR)/nginx/
 	install -m 0644 nginx/routes/*.conf $(DESTDIR)$(DATADIR)/nginx/routes/
 	install -m 0644 nginx/snippets/*.conf $(DESTDIR)$(DATADIR)/nginx/snippets/
+	# Installed, the includes are absolute, so rop.conf works included
+	# from any nginx.conf; the listeners are the admin's, in SYSCONFDIR.
+	sed -i -E -e 's#^([[:space:]]*include[[:space:]]+)(fastcgi\.conf|login-exempt\.conf|snippets/|routes/)#\1$(DATADIR)/nginx/\2#' \
+	    -e 's#^([[:space:]]*include[[:space:]]+)listen\.conf#\1$(SYSCONFDIR)/rop/nginx-listen.conf#' \
+	    $(DESTDIR)$(DATADIR)/nginx/*.conf $(DESTDIR)$(DATADIR)/nginx/routes/*.conf \
+	    $(DESTDIR)$(DATADIR)/nginx/snippets/*.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/rop/nginx-listen.conf || \
+	    sed 's#/usr/local/share/rop#$(DATADIR)#' nginx/listen.conf \
+	    > $(DESTDIR)$(SYSCONFDIR)/rop/nginx-listen.conf
 	cp -R nginx/html/. $(DESTDIR)$(DATADIR)/html/
 	install -m 0644 systemd/*.service systemd/*.socket systemd/*.timer \
 	    systemd/*.target $(DESTDIR)$(UNITDIR)/

@@ -263,6 +263,86 @@ EOF
 	}
 }
 
+# --- the installed nginx configuration, included from anywhere -------------------
+# `make install` makes the includes of the shipped files absolute and puts
+# the listeners in SYSCONFDIR/rop/nginx-listen.conf, so an nginx.conf in
+# any directory includes upstreams.conf and rop.conf and gets every route,
+# snippet and page.  Here: installed into a scratch prefix, the admin's
+# listener on loopback, the upstreams of this stack, an nginx.conf in a
+# third directory.
+{
+	my $p = tempdir('ropinst.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	chmod 0755, $p;
+	my $bin = $ENV{ROP_BIN} // "$ROOT/build/bin";
+	my ($b) = $bin =~ m{^\Q$ROOT\E/(.+)/bin/?$};
+	$b //= 'build';
+	my $out = `make -s -C $ROOT install B=$b PREFIX=$p/usr SYSCONFDIR=$p/etc UNITDIR=$p/units SYSUSERSDIR=$p/sysusers 2>&1`;
+	is($?, 0, 'make install into a scratch prefix') or diag($out);
+	my $share = "$p/usr/share/rop";
+	my $listen = "$p/etc/rop/nginx-listen.conf";
+	ok(-f $listen, 'the listeners are installed in SYSCONFDIR/rop');
+	my @inc = map { `grep -hE "^\\s*include\\s" $_` }
+	    glob("$share/nginx/*.conf $share/nginx/routes/*.conf $share/nginx/snippets/*.conf");
+	my @rel = grep { !m{include\s+/} } @inc;
+	cmp_ok(scalar @inc, '>', 10, scalar(@inc) . ' include directives installed');
+	is(scalar @rel, 0, 'every installed include is absolute') or diag(@rel);
+	open(my $fh, '<', $listen) or die "$listen: $!";
+	my ($root) = grep { /^root / } <$fh>;
+	close $fh;
+	is($root, "root $share/html;\n", 'the web root is the installed one');
+	my $port = RopTest::free_port();
+	open($fh, '>', $listen) or die;
+	print $fh "listen 127.0.0.1:$port;\n$root";
+	close $fh;
+	my $m = "$p/main";
+	mkdir $m;
+	mkdir "$m/tmp";
+	chown((getpwnam('nobody'))[2], -1, "$m/tmp") if $> == 0;
+	open($fh, '>', "$m/nginx.conf") or die;
+	print $fh <<"EOF";
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+worker_processes 1;
+pid $m/nginx.pid;
+error_log $m/error.log warn;
+@{[ $> == 0 ? 'user nobody nogroup;' : '' ]}
+events { worker_connections 256; }
+http {
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path $m/tmp/body;
+    fastcgi_temp_path $m/tmp/fastcgi;
+    proxy_temp_path $m/tmp/proxy;
+    uwsgi_temp_path $m/tmp/uwsgi;
+    scgi_temp_path $m/tmp/scgi;
+    include $ND/upstreams.conf;
+    include $share/nginx/rop.conf;
+}
+EOF
+	close $fh;
+	$out = `nginx -p $m/ -c $m/nginx.conf -e $m/error.log 2>&1`;
+	is($?, 0, 'nginx starts on the installed rop.conf from another directory')
+	    or diag($out, `cat $m/error.log`);
+	$s->wait_for(5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $port, Timeout => 1) ? 1 : 0 });
+	my $ua = HTTP::Tiny->new(timeout => 10);
+	my $u = "http://127.0.0.1:$port";
+	is($ua->get("$u/v1/restaurants/rst_001/menu")->{status}, 200,
+	    'installed routes: the menu through this stack\'s apps');
+	my $k = $ua->get("$u/kitchen/");
+	is($k->{status}, 200, 'installed pages: /kitchen/');
+	like($k->{content}, qr/<html/i, '... an HTML page');
+	my $n = $ua->get("$u/v1/nothing-here");
+	is($n->{status}, 404, 'installed error pages: 404');
+	like($n->{content}, qr/"code":"NOT_FOUND"/, '... as JSON');
+	is(($n->{headers}{'x-content-type-options'} // ''), 'nosniff',
+	    '... with the installed security headers');
+	if (open(my $pf, '<', "$m/nginx.pid")) {
+		chomp(my $pid = <$pf>);
+		kill 'QUIT', $pid;
+		$s->wait_for(5, sub { !kill(0, $pid) });
+	}
+}
+
 # --- systemd units ----------------------------------------------------------------
 my @units = glob("$ROOT/systemd/*.service");
 cmp_ok(scalar @units, '>=', 3, 'service units: ' .
