@@ -271,9 +271,9 @@ menu_cache_put(struct rop_ctx *ctx, const char *rid, const char *body,
  * key names its version: never staler than Redis itself, and a warm read
  * is one GET of a few bytes instead of the whole body.  Bounded: no copy
  * over MENU_LOCAL_MAX, all of them together within MENU_LOCAL_BUDGET
- * (over it, every copy is dropped and they refill).
+ * (over it, copies are dropped round the slots until the new one fits).
  */
-#define MENU_LOCAL_SLOTS	32
+#define MENU_LOCAL_SLOTS	256
 #define MENU_LOCAL_BUDGET	(512 * 1024)
 #define MENU_LOCAL_MAX		(MENU_LOCAL_BUDGET / 4)
 #define MENU_RID_MAX		64	/* rop_text_is_id() */
@@ -287,6 +287,7 @@ struct menu_local {
 
 static struct menu_local	menu_local[MENU_LOCAL_SLOTS];
 static size_t			menu_local_bytes;
+static size_t			menu_local_hand;	/* next to drop */
 
 static struct menu_local *
 menu_local_slot(const char *rid)
@@ -307,14 +308,13 @@ menu_local_put(const char *rid, const char *body, size_t len,
     int64_t version)
 {
 	struct menu_local	*l = menu_local_slot(rid);
-	size_t			 i;
 
 	menu_local_drop(l);
 	if (len > MENU_LOCAL_MAX || strlen(rid) > MENU_RID_MAX)
 		return;
-	if (menu_local_bytes + len > MENU_LOCAL_BUDGET)
-		for (i = 0; i < MENU_LOCAL_SLOTS; i++)
-			menu_local_drop(&menu_local[i]);
+	while (menu_local_bytes + len > MENU_LOCAL_BUDGET)
+		menu_local_drop(&menu_local[menu_local_hand++ %
+		    MENU_LOCAL_SLOTS]);
 	if ((l->body = malloc(len + 1)) == NULL)
 		return;
 	memcpy(l->body, body, len);
