@@ -171,7 +171,7 @@ $s->svc('start', 'redis');
 # The apps retry Redis after a short backoff.
 ok($s->wait_for(5, sub {
 	$s->get($MENU);
-	unseal(redis_raw('GET', "menu:$RID:v$v")) eq $body;
+	(unseal(redis_raw('GET', "menu:$RID:v$v")) // '') eq $body;
 }), 'Redis back: the cache is refilled');
 
 # --- corrupt cache entries are ignored and rebuilt ------------------
