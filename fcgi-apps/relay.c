@@ -224,6 +224,8 @@ publish(struct relay *r, const char *channel, const char *msg, size_t len)
 	snprintf(url, sizeof(url), "%s?channel=%s", r->ctx.cfg.nchan_publish,
 	    channel);
 	h = curl_slist_append(h, "Content-Type: application/json");
+	/* No "Expect: 100-continue" round trip before bodies over 1 KiB. */
+	h = curl_slist_append(h, "Expect:");
 	curl_easy_setopt(r->curl, CURLOPT_URL, url);
 	curl_easy_setopt(r->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, msg);
