@@ -42,7 +42,7 @@ kitchen_orders(struct rop_ctx *ctx, struct rop_req *req)
 	struct rop_principal	 p;
 	const char		*rid, *status;
 	char			 cursor[129], *json = NULL;
-	int			 limit, rc;
+	int			 limit;
 
 	if ((rid = rop_req_id(req, &ctx->err, "ROP_RESTAURANT_ID")) == NULL)
 		return -1;
@@ -54,9 +54,7 @@ kitchen_orders(struct rop_ctx *ctx, struct rop_req *req)
 	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1 ||
 	    rop_order_list(ctx, rid, NULL, status, limit, cursor, &json) == -1)
 		return -1;
-	rc = rop_reply_json_text(req, 200, json, strlen(json));
-	free(json);
-	return rc;
+	return rop_reply_json_take(req, 200, json);
 }
 
 int

@@ -6,13 +6,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "rop_app.h"
 #include "rop_auth.h"
 #include "rop_order.h"
 #include "rop_table.h"
-#include "domain/rop_text.h"
 
 static int	order_place(struct rop_ctx *, struct rop_req *);
 static int	table_orders(struct rop_ctx *, struct rop_req *);
@@ -22,7 +20,6 @@ static int	order_ready(struct rop_ctx *, struct rop_req *);
 static int	order_cancel(struct rop_ctx *, struct rop_req *);
 static int	order_move(struct rop_ctx *, struct rop_req *,
 		    enum rop_order_action);
-static int	reply_text(struct rop_req *, int, char *);
 
 static const struct rop_route routes[] = {
 	{ "table.orders",	"POST",	order_place },
@@ -33,16 +30,6 @@ static const struct rop_route routes[] = {
 	{ "order.cancel",	"POST",	order_cancel },
 	{ NULL, NULL, NULL }
 };
-
-static int
-reply_text(struct rop_req *req, int status, char *json)
-{
-	int	 rc;
-
-	rc = rop_reply_json_text(req, status, json, strlen(json));
-	free(json);
-	return rc;
-}
 
 static int
 order_place(struct rop_ctx *ctx, struct rop_req *req)
@@ -61,13 +48,8 @@ order_place(struct rop_ctx *ctx, struct rop_req *req)
 	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
 	    rop_auth_tenant(ctx, &p, rid, NULL) == -1)
 		return -1;
-	key = rop_req_header(req, "Idempotency-Key");
-	if (key != NULL && !rop_text_is_idem_key(key)) {
-		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
-		    "Idempotency-Key must be 1 to 128 printable ASCII characters");
-		rop_err_detail(&ctx->err, "field", "Idempotency-Key");
+	if (rop_req_idem_key(req, &ctx->err, 0, &key) == -1)
 		return -1;
-	}
 	if (rop_req_json(req, &ctx->err, 0, &body) == -1)
 		goto out;
 	if (rop_auth_allow(ctx, &p, ROP_RS_FLOOR | ROP_RS_GUEST, tid) == -1)
@@ -76,7 +58,7 @@ order_place(struct rop_ctx *ctx, struct rop_req *req)
 		goto out;
 	if (replayed)
 		rop_reply_header(req, "Idempotent-Replayed", "true");
-	rc = reply_text(req, 201, json);
+	rc = rop_reply_json_take(req, 201, json);
 out:
 	json_object_put(body);
 	return rc;
@@ -109,7 +91,7 @@ table_orders(struct rop_ctx *ctx, struct rop_req *req)
 	}
 	if (rop_order_list(ctx, rid, sid, status, limit, cursor, &json) == -1)
 		return -1;
-	return reply_text(req, 200, json);
+	return rop_reply_json_take(req, 200, json);
 }
 
 static int
@@ -134,7 +116,7 @@ order_get(struct rop_ctx *ctx, struct rop_req *req)
 		free(json);
 		return -1;
 	}
-	return reply_text(req, 200, json);
+	return rop_reply_json_take(req, 200, json);
 }
 
 static int
@@ -154,7 +136,7 @@ order_move(struct rop_ctx *ctx, struct rop_req *req, enum rop_order_action act)
 	req->log_rid = req->log_rid_buf;
 	if (rop_order_transition(ctx, &p, oid, act, &json) == -1)
 		return -1;
-	return reply_text(req, 200, json);
+	return rop_reply_json_take(req, 200, json);
 }
 
 static int

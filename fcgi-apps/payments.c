@@ -7,32 +7,19 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "rop_app.h"
 #include "rop_auth.h"
 #include "rop_payment.h"
-#include "domain/rop_text.h"
 
 static int	payment_capture(struct rop_ctx *, struct rop_req *);
 static int	payment_list(struct rop_ctx *, struct rop_req *);
-static int	reply_text(struct rop_req *, int, char *);
 
 static const struct rop_route routes[] = {
 	{ "payment.capture",	"POST",	payment_capture },
 	{ "payment.list",	"GET",	payment_list },
 	{ NULL, NULL, NULL }
 };
-
-static int
-reply_text(struct rop_req *req, int status, char *json)
-{
-	int	 rc;
-
-	rc = rop_reply_json_text(req, status, json, strlen(json));
-	free(json);
-	return rc;
-}
 
 /*
  * Checks in SPEC §9.16 order: token (401), the order in the token's
@@ -61,16 +48,8 @@ payment_capture(struct rop_ctx *ctx, struct rop_req *req)
 	/* The log line is written after we return: not "tid" itself. */
 	snprintf(req->log_tid_buf, sizeof(req->log_tid_buf), "%s", tid);
 	req->log_tid = req->log_tid_buf;
-	if ((key = rop_req_header(req, "Idempotency-Key")) == NULL)
-		return rop_err_set(&ctx->err, ROP_EINVAL,
-		    "IDEMPOTENCY_KEY_REQUIRED",
-		    "capture needs an Idempotency-Key header");
-	if (!rop_text_is_idem_key(key)) {
-		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
-		    "Idempotency-Key must be 1 to 128 printable ASCII characters");
-		rop_err_detail(&ctx->err, "field", "Idempotency-Key");
+	if (rop_req_idem_key(req, &ctx->err, 1, &key) == -1)
 		return -1;
-	}
 	if (rop_req_json(req, &ctx->err, 0, &body) == -1 ||
 	    rop_payment_parse(ctx, body, &d) == -1 ||
 	    rop_auth_allow(ctx, &p, ROP_RS_FLOOR, NULL) == -1 ||
@@ -79,7 +58,7 @@ payment_capture(struct rop_ctx *ctx, struct rop_req *req)
 		goto out;
 	if (replayed)
 		rop_reply_header(req, "Idempotent-Replayed", "true");
-	rc = reply_text(req, 201, json);
+	rc = rop_reply_json_take(req, 201, json);
 out:
 	json_object_put(body);
 	return rc;
@@ -105,7 +84,7 @@ payment_list(struct rop_ctx *ctx, struct rop_req *req)
 		free(json);
 		return -1;
 	}
-	return reply_text(req, 200, json);
+	return rop_reply_json_take(req, 200, json);
 }
 
 int

@@ -58,7 +58,7 @@ table_reply(struct rop_ctx *ctx, struct rop_req *req, int rc, char *json)
 {
 	(void)ctx;
 	if (rc == 0)
-		rc = rop_reply_json_text(req, 200, json, strlen(json));
+		return rop_reply_json_take(req, 200, json);
 	free(json);
 	return rc;
 }

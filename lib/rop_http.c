@@ -41,6 +41,23 @@ rop_req_id(const struct rop_req *req, struct rop_err *err, const char *name)
 	return v;
 }
 
+int
+rop_req_idem_key(const struct rop_req *req, struct rop_err *err,
+    int required, const char **key)
+{
+	*key = rop_req_header(req, "Idempotency-Key");
+	if (*key == NULL && required)
+		return rop_err_set(err, ROP_EINVAL, "IDEMPOTENCY_KEY_REQUIRED",
+		    "this request needs an Idempotency-Key header");
+	if (*key != NULL && !rop_text_is_idem_key(*key)) {
+		rop_err_set(err, ROP_EINVAL, NULL, "Idempotency-Key must be "
+		    "1 to 128 printable ASCII characters");
+		rop_err_detail(err, "field", "Idempotency-Key");
+		return -1;
+	}
+	return 0;
+}
+
 const char *
 rop_req_header(const struct rop_req *req, const char *name)
 {
@@ -364,6 +381,16 @@ rop_reply_json_text(struct rop_req *req, int status, const char *text,
 {
 	return rop_reply_raw(req, status, "application/json; charset=utf-8",
 	    text, len);
+}
+
+int
+rop_reply_json_take(struct rop_req *req, int status, char *text)
+{
+	int	 rc;
+
+	rc = rop_reply_json_text(req, status, text, strlen(text));
+	free(text);
+	return rc;
 }
 
 int

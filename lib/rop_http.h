@@ -66,6 +66,14 @@ const char	*rop_req_id(const struct rop_req *, struct rop_err *,
 /* A request header by its HTTP name ("If-None-Match"), or NULL. */
 const char	*rop_req_header(const struct rop_req *, const char *name);
 /*
+ * The Idempotency-Key header into *key (borrowed; NULL when absent).
+ * Returns 0, or -1 with 400: VALIDATION_ERROR (field Idempotency-Key)
+ * when it is not 1 to 128 printable ASCII characters, and
+ * IDEMPOTENCY_KEY_REQUIRED when "required" and it is absent.
+ */
+int		 rop_req_idem_key(const struct rop_req *, struct rop_err *,
+		    int required, const char **key);
+/*
  * The URL-decoded value of query parameter "key" into buf.  Returns 1
  * when present, 0 when absent, -1 when malformed or too long.
  */
@@ -96,6 +104,8 @@ int		 rop_reply_raw(struct rop_req *, int status, const char *ctype,
 /* Write an already serialised JSON body. */
 int		 rop_reply_json_text(struct rop_req *, int status,
 		    const char *text, size_t len);
+/* The same for a malloc'd, NUL-terminated text, which it frees. */
+int		 rop_reply_json_take(struct rop_req *, int status, char *text);
 /* Write the SPEC envelope for the error in "err". */
 int		 rop_reply_error(struct rop_req *, const struct rop_err *);
 

@@ -28,6 +28,7 @@ static char	*capture(struct rop_req *, const struct rop_err *, int);
 static void	 test_query(void);
 static void	 test_headers(void);
 static void	 test_ids(void);
+static void	 test_idem_key(void);
 static void	 test_body(void);
 static void	 test_replies(void);
 
@@ -472,12 +473,51 @@ test_replies(void)
 	free(out);
 }
 
+static void
+test_idem_key(void)
+{
+	char		*ok_env[] = { E("HTTP_IDEMPOTENCY_KEY=k-1"), NULL };
+	char		*bad_env[] = { E("HTTP_IDEMPOTENCY_KEY=a b\x01"), NULL };
+	char		*empty_env[] = { E("HTTP_IDEMPOTENCY_KEY="), NULL };
+	char		*none_env[] = { NULL };
+	struct rop_req	 r;
+	struct rop_err	 e;
+	const char	*key;
+
+	memset(&r, 0, sizeof(r));
+	r.envp = ok_env;
+	rop_err_clear(&e);
+	is_int(rop_req_idem_key(&r, &e, 1, &key), 0, "idem key: valid");
+	is_str(key, "k-1", "idem key: the header's value");
+	r.envp = none_env;
+	is_int(rop_req_idem_key(&r, &e, 0, &key), 0,
+	    "idem key: absent and optional");
+	ok(key == NULL, "idem key: absent is NULL");
+	is_int(rop_req_idem_key(&r, &e, 1, &key), -1,
+	    "idem key: absent and required");
+	is_str(e.code, "IDEMPOTENCY_KEY_REQUIRED", "... IDEMPOTENCY_KEY_REQUIRED");
+	is_int(rop_status_http(e.status), 400, "... 400");
+	r.envp = bad_env;
+	rop_err_clear(&e);
+	is_int(rop_req_idem_key(&r, &e, 0, &key), -1,
+	    "idem key: control character");
+	is_str(e.code, "VALIDATION_ERROR", "... VALIDATION_ERROR");
+	ok(e.ndetails == 1 && strcmp(e.details[0].key, "field") == 0 &&
+	    strcmp(e.details[0].str, "Idempotency-Key") == 0,
+	    "... details.field Idempotency-Key");
+	r.envp = empty_env;
+	rop_err_clear(&e);
+	is_int(rop_req_idem_key(&r, &e, 0, &key), -1,
+	    "idem key: empty is invalid, not absent");
+}
+
 int
 main(void)
 {
 	test_query();
 	test_headers();
 	test_ids();
+	test_idem_key();
 	test_body();
 	test_replies();
 	return tap_done();
