@@ -6,6 +6,8 @@
  * in that restaurant at a steady rate over plain HTTP, and reads every
  * frame every subscriber gets.  One process, plain sockets and poll(2),
  * so a thousand subscribers cost the machine little besides nginx.
+ * The WebSocket side (connect, upgrade, frames) is tests/lib/wsclient.c,
+ * which the soak's subscribers use too.
  *
  * For each event a subscriber receives it records the latency from the
  * envelope's occurred_at (set by the app just before its commit, at
@@ -21,15 +23,7 @@
  * received, lost, late (over 2 s), dup, p50_ms, p99_ms, max_ms, connect_s).  Exits 0
  * when the probe ran, whatever it measured; 1 when it could not run.
  */
-#include <sys/resource.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,19 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wsclient.h"
+
 #define MAX_TABLES	64
 #define MAX_PLACERS	8
-#define RBUF		65536
 
 enum sub_state { S_CONNECTING, S_HEAD, S_OPEN, S_DEAD };
 
 struct sub {
-	int		 fd;
+	struct wsconn	 ws;
 	enum sub_state	 st;
-	char		*buf;		/* unparsed input */
-	size_t		 len, cap;
-	char		*msg;		/* a fragmented message so far */
-	size_t		 mlen;
 	uint8_t		*seen;		/* one byte per expected seq */
 	const char	*req;
 	size_t		 reqlen, reqoff;
@@ -80,13 +71,10 @@ static struct {
 
 static double	now_mono(void);
 static int64_t	now_real_us(void);
-static int	tcp_open(int);
 static void	sub_start(struct sub *, const char *, size_t);
-static int	sub_read(struct sub *);
 static void	sub_frames(struct sub *);
-static void	sub_message(struct sub *, const char *, size_t);
+static void	sub_message(void *, const char *, size_t);
 static int64_t	rfc3339_ms(const char *);
-static void	send_pong(struct sub *, const char *, size_t);
 static void	placer_start(struct placer *, long);
 static void	placer_io(struct placer *, short);
 static int	cmp_u32(const void *, const void *);
@@ -110,70 +98,19 @@ now_real_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* A non-blocking connect to 127.0.0.1:port; -1 on failure. */
-static int
-tcp_open(int port)
-{
-	struct sockaddr_in	 sa;
-	int			 fd, one = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
-		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void
 sub_start(struct sub *s, const char *req, size_t reqlen)
 {
 	memset(s, 0, sizeof(*s));
 	s->req = req;
 	s->reqlen = reqlen;
-	s->cap = RBUF;
-	s->buf = malloc(s->cap);
-	s->seen = calloc(g.maxev, 1);
-	if (s->buf == NULL || s->seen == NULL ||
-	    (s->fd = tcp_open(g.port)) == -1) {
-		s->fd = -1;
+	if ((s->seen = calloc(g.maxev, 1)) == NULL ||
+	    ws_start(&s->ws, g.port) == -1) {
+		s->ws.fd = -1;
 		s->st = S_DEAD;
 		return;
 	}
 	s->st = S_CONNECTING;
-}
-
-/* Read what is there; 0 on EOF or error (the subscriber is dead). */
-static int
-sub_read(struct sub *s)
-{
-	ssize_t	 n;
-
-	for (;;) {
-		if (s->cap - s->len < 4096) {
-			char *nb = realloc(s->buf, s->cap * 2);
-
-			if (nb == NULL)
-				return 0;
-			s->buf = nb;
-			s->cap *= 2;
-		}
-		n = read(s->fd, s->buf + s->len, s->cap - s->len);
-		if (n > 0) {
-			s->len += (size_t)n;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return 1;
-		return 0;
-	}
 }
 
 /* Milliseconds since the epoch of "2026-02-15T22:10:00.123Z". */
@@ -193,8 +130,9 @@ rfc3339_ms(const char *p)
 }
 
 static void
-sub_message(struct sub *s, const char *p, size_t n)
+sub_message(void *arg, const char *p, size_t n)
 {
+	struct sub	*s = arg;
 	char		 tmp[8192];
 	const char	*q;
 	long long	 seq;
@@ -237,82 +175,15 @@ sub_message(struct sub *s, const char *p, size_t n)
 	g.lat_us[g.nlat++] = (uint32_t)(lat > UINT32_MAX ? UINT32_MAX : lat);
 }
 
-/* Client frames are masked (RFC 6455 §5.3); a zero mask will do. */
-static void
-send_pong(struct sub *s, const char *p, size_t n)
-{
-	unsigned char	 f[2 + 4 + 125];
-
-	if (n > 125)
-		n = 125;
-	f[0] = 0x8a;
-	f[1] = 0x80 | (unsigned char)n;
-	memset(f + 2, 0, 4);
-	memcpy(f + 6, p, n);
-	(void)!write(s->fd, f, 6 + n);
-}
-
-/* Parse every complete frame in the buffer. */
+/* Parse every complete frame in the buffer; a close ends the subscriber. */
 static void
 sub_frames(struct sub *s)
 {
-	size_t		 off = 0;
+	int	 closes;
 
-	for (;;) {
-		const unsigned char *b = (const unsigned char *)s->buf + off;
-		size_t		 avail = s->len - off, hl = 2, pl;
-		int		 fin, op;
-
-		if (avail < 2)
-			break;
-		fin = b[0] & 0x80;
-		op = b[0] & 0x0f;
-		pl = b[1] & 0x7f;
-		if (pl == 126) {
-			if (avail < 4)
-				break;
-			pl = ((size_t)b[2] << 8) | b[3];
-			hl = 4;
-		} else if (pl == 127) {
-			if (avail < 10)
-				break;
-			pl = 0;
-			for (int i = 0; i < 8; i++)
-				pl = (pl << 8) | b[2 + i];
-			hl = 10;
-		}
-		if (b[1] & 0x80)
-			hl += 4;	/* servers do not mask; skip it */
-		if (avail < hl + pl)
-			break;
-		const char *p = (const char *)b + hl;
-
-		if (op == 0x9)
-			send_pong(s, p, pl);
-		else if (op == 0x8) {
-			s->st = S_DEAD;
-			g.closed++;
-		} else if (op == 0x1 || op == 0x2 || op == 0x0) {
-			if (!fin || op == 0x0) {
-				char *nm = realloc(s->msg, s->mlen + pl + 1);
-
-				if (nm != NULL) {
-					memcpy(nm + s->mlen, p, pl);
-					s->msg = nm;
-					s->mlen += pl;
-				}
-				if (fin) {
-					sub_message(s, s->msg, s->mlen);
-					s->mlen = 0;
-				}
-			} else
-				sub_message(s, p, pl);
-		}
-		off += hl + pl;
-	}
-	if (off > 0) {
-		memmove(s->buf, s->buf + off, s->len - off);
-		s->len -= off;
+	if ((closes = ws_frames(&s->ws, sub_message, s)) > 0) {
+		s->st = S_DEAD;
+		g.closed += closes;
 	}
 }
 
@@ -333,7 +204,7 @@ placer_start(struct placer *pl, long k)
 	    g.rid, tid, g.token, (long)getpid(), (long)time(NULL), k,
 	    strlen(g.body), g.body);
 	if (n < 0 || (size_t)n >= sizeof(pl->req) ||
-	    (pl->fd = tcp_open(g.port)) == -1) {
+	    (pl->fd = ws_tcp_open(g.port)) == -1) {
 		pl->fd = -1;
 		g.place_fail++;
 		return;
@@ -404,12 +275,11 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct rlimit	 rl;
 	struct sub	*subs;
 	struct placer	 pls[MAX_PLACERS];
 	struct pollfd	*pfd;
 	char		*req, *tlist = NULL, *t;
-	size_t		 reqlen, i, reqcap;
+	size_t		 reqlen, i;
 	double		 t0, tc, next, end = 0, deadline;
 	long		 k = 0, total;
 	int		 c, connected = 0, phase = 0, j;
@@ -445,19 +315,9 @@ main(int argc, char **argv)
 	g.maxev = (size_t)total + 64;
 
 	/* A thousand sockets need more than the usual 1024 descriptors. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)g.nsubs + 64) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	reqcap = strlen(g.rid) + strlen(g.token) + 512;
-	if ((req = malloc(reqcap)) == NULL)
+	ws_nofile(g.nsubs);
+	if ((req = ws_upgrade_req(g.rid, g.token, &reqlen)) == NULL)
 		return 1;
-	reqlen = (size_t)snprintf(req, reqcap,
-	    "GET /ws?restaurant_id=%s&role=KITCHEN&access_token=%s HTTP/1.1\r\n"
-	    "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n", g.rid, g.token);
 	subs = calloc((size_t)g.nsubs, sizeof(*subs));
 	pfd = calloc((size_t)g.nsubs + MAX_PLACERS, sizeof(*pfd));
 	if (subs == NULL || pfd == NULL)
@@ -508,7 +368,7 @@ main(int argc, char **argv)
 
 					if (s->st != S_CONNECTING && s->st != S_HEAD)
 						continue;
-					pfd[np].fd = s->fd;
+					pfd[np].fd = s->ws.fd;
 					pfd[np].events = s->st == S_CONNECTING ?
 					    POLLOUT : POLLIN;
 					pfd[np].revents = 0;
@@ -517,13 +377,13 @@ main(int argc, char **argv)
 				poll(pfd, (nfds_t)np, 100);
 				for (int q = 0; q < np; q++) {
 					struct sub	*s = &subs[idx[q]];
-					char		*e;
+					int		 h;
 
 					if (pfd[q].revents == 0)
 						continue;
 					if (s->st == S_CONNECTING) {
-						ssize_t n = write(s->fd, s->req,
-						    s->reqlen);
+						ssize_t n = write(s->ws.fd,
+						    s->req, s->reqlen);
 
 						if (n != (ssize_t)s->reqlen) {
 							s->st = S_DEAD;
@@ -532,25 +392,20 @@ main(int argc, char **argv)
 						s->st = S_HEAD;
 						continue;
 					}
-					if (!sub_read(s)) {
+					if (!ws_read(&s->ws)) {
 						s->st = S_DEAD;
 						continue;
 					}
-					s->buf[s->len < s->cap ? s->len :
-					    s->cap - 1] = '\0';
-					if ((e = strstr(s->buf, "\r\n\r\n")) == NULL)
+					if ((h = ws_head(&s->ws)) == 0)
 						continue;
-					if (strncmp(s->buf, "HTTP/1.1 101", 12)) {
+					if (h < 0) {
 						if (dead == 0)
 							fprintf(stderr, "wsfan: "
 							    "handshake: %.60s\n",
-							    s->buf);
+							    s->ws.buf);
 						s->st = S_DEAD;
 						continue;
 					}
-					e += 4;
-					s->len -= (size_t)(e - s->buf);
-					memmove(s->buf, e, s->len);
 					s->st = S_OPEN;
 					sub_frames(s);
 				}
@@ -606,7 +461,7 @@ main(int argc, char **argv)
 		for (i = 0; i < (size_t)g.nsubs; i++) {
 			if (subs[i].st != S_OPEN)
 				continue;
-			pfd[np].fd = subs[i].fd;
+			pfd[np].fd = subs[i].ws.fd;
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 			np++;
@@ -633,7 +488,7 @@ main(int argc, char **argv)
 			if (s->st != S_OPEN)
 				continue;
 			if (pfd[np].revents != 0) {
-				if (!sub_read(s))
+				if (!ws_read(&s->ws))
 					s->st = S_DEAD;
 				sub_frames(s);
 			}

@@ -25,9 +25,11 @@ $(B)/bench/trivial: bench/trivial.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $$(pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
 
-$(B)/bench/wsfan: bench/wsfan.c
+# The WebSocket client is shared with the soak subscribers (mk/soak.mk).
+$(B)/bench/wsfan: bench/wsfan.c tests/lib/wsclient.c tests/lib/wsclient.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ \
+	    bench/wsfan.c tests/lib/wsclient.c
 
 bench-smoke: all bench-tools
 	BENCH_SMOKE=1 BENCH_BIN="$(CURDIR)/$(B)/bin" \

@@ -18,9 +18,11 @@ TEST_EXTRA += soak
 
 soak-tools: $(SOAK_TOOLS)
 
-$(B)/soak/wssub: tests/soak/wssub.c
+# The WebSocket client is shared with the bench fan-out (mk/bench.mk).
+$(B)/soak/wssub: tests/soak/wssub.c tests/lib/wsclient.c tests/lib/wsclient.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/soak/wssub.c tests/lib/wsclient.c
 
 soak: all soak-tools
 	SOAK_SECS=$(SOAK_SECS) SOAK_WSSUB="$(CURDIR)/$(SOAK_TOOLS)" \

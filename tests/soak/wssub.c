@@ -25,14 +25,9 @@
  *	contig=N missing=N first_missing=S
  *
  * (missing and first_missing count the gaps below max), and exits 0.
+ * The WebSocket side (connect, upgrade, frames) is tests/lib/wsclient.c,
+ * which the bench's fan-out probe uses too.
  */
-#include <sys/resource.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,8 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wsclient.h"
+
 #define MAX_RIDS	16
-#define RBUF		65536
 
 enum st { S_CONNECTING, S_HEAD, S_OPEN, S_DEAD };
 
@@ -56,13 +52,9 @@ struct rid {
 };
 
 struct sub {
-	int		 fd;
+	struct wsconn	 ws;
 	enum st		 st;
 	int		 r;		/* index into rids */
-	char		*buf;
-	size_t		 len, cap;
-	char		*msg;		/* fragmented message so far */
-	size_t		 mlen;
 	uint8_t		*seen;		/* bitmap, bit k = seq base+1+k */
 	size_t		 nbits;
 	long long	 max, contig, received, dup, ooo, foreign;
@@ -86,27 +78,6 @@ now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-tcp_open(void)
-{
-	struct sockaddr_in	 sa;
-	int			 fd, one = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
-		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static int
@@ -135,8 +106,9 @@ seen_set(struct sub *s, long long k)
 }
 
 static void
-message(struct sub *s, const char *p, size_t n)
+message(void *arg, const char *p, size_t n)
 {
+	struct sub	*s = arg;
 	char		 tmp[1024], want[128];
 	const char	*q;
 	long long	 seq, k;
@@ -172,143 +144,38 @@ message(struct sub *s, const char *p, size_t n)
 		s->contig++;
 }
 
-/* Client frames are masked (RFC 6455 §5.3); a zero mask will do. */
-static void
-pong(struct sub *s, const char *p, size_t n)
-{
-	unsigned char	 f[6 + 125];
-
-	if (n > 125)
-		n = 125;
-	f[0] = 0x8a;
-	f[1] = 0x80 | (unsigned char)n;
-	memset(f + 2, 0, 4);
-	memcpy(f + 6, p, n);
-	(void)!write(s->fd, f, 6 + n);
-}
-
-static void
-frames(struct sub *s)
-{
-	size_t	 off = 0;
-
-	for (;;) {
-		const unsigned char *b = (const unsigned char *)s->buf + off;
-		size_t	 avail = s->len - off, hl = 2, pl;
-		int	 fin, op;
-
-		if (avail < 2)
-			break;
-		fin = b[0] & 0x80;
-		op = b[0] & 0x0f;
-		pl = b[1] & 0x7f;
-		if (pl == 126) {
-			if (avail < 4)
-				break;
-			pl = ((size_t)b[2] << 8) | b[3];
-			hl = 4;
-		} else if (pl == 127) {
-			if (avail < 10)
-				break;
-			pl = 0;
-			for (int i = 0; i < 8; i++)
-				pl = (pl << 8) | b[2 + i];
-			hl = 10;
-		}
-		if (b[1] & 0x80)
-			hl += 4;
-		if (avail < hl + pl)
-			break;
-		const char *p = (const char *)b + hl;
-
-		if (op == 0x9)
-			pong(s, p, pl);
-		else if (op == 0x8)
-			s->st = S_DEAD;
-		else if (op == 0x1 || op == 0x2 || op == 0x0) {
-			if (!fin || op == 0x0) {
-				char *nm = realloc(s->msg, s->mlen + pl + 1);
-
-				if (nm != NULL) {
-					memcpy(nm + s->mlen, p, pl);
-					s->msg = nm;
-					s->mlen += pl;
-				}
-				if (fin) {
-					message(s, s->msg, s->mlen);
-					s->mlen = 0;
-				}
-			} else
-				message(s, p, pl);
-		}
-		off += hl + pl;
-	}
-	if (off > 0) {
-		memmove(s->buf, s->buf + off, s->len - off);
-		s->len -= off;
-	}
-}
-
-/* Read what is there; 0 on EOF or error. */
-static int
-sub_read(struct sub *s)
-{
-	ssize_t	 n;
-
-	for (;;) {
-		if (s->cap - s->len < 4096) {
-			char *nb = realloc(s->buf, s->cap * 2);
-
-			if (nb == NULL)
-				return 0;
-			s->buf = nb;
-			s->cap *= 2;
-		}
-		n = read(s->fd, s->buf + s->len, s->cap - s->len - 1);
-		if (n > 0) {
-			s->len += (size_t)n;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return 1;
-		return 0;
-	}
-}
-
 static void
 sub_io(struct sub *s, short rev)
 {
-	char	*e;
+	int	 h;
 
 	if (s->st == S_CONNECTING) {
 		struct rid	*r = &rids[s->r];
 
-		if (rev & (POLLERR | POLLHUP) ||
-		    write(s->fd, r->req, r->reqlen) != (ssize_t)r->reqlen) {
+		if (rev & (POLLERR | POLLHUP) || write(s->ws.fd, r->req,
+		    r->reqlen) != (ssize_t)r->reqlen) {
 			s->st = S_DEAD;
 			return;
 		}
 		s->st = S_HEAD;
 		return;
 	}
-	if (!sub_read(s))
+	if (!ws_read(&s->ws))
 		s->st = S_DEAD;
 	if (s->st == S_HEAD) {
-		s->buf[s->len] = '\0';
-		if ((e = strstr(s->buf, "\r\n\r\n")) == NULL)
+		if ((h = ws_head(&s->ws)) == 0)
 			return;
-		if (strncmp(s->buf, "HTTP/1.1 101", 12) != 0) {
-			fprintf(stderr, "wssub: handshake: %.60s\n", s->buf);
+		if (h < 0) {
+			fprintf(stderr, "wssub: handshake: %.60s\n",
+			    s->ws.buf);
 			s->st = S_DEAD;
 			return;
 		}
-		e += 4;
-		s->len -= (size_t)(e - s->buf);
-		memmove(s->buf, e, s->len);
 		s->st = S_OPEN;
 	}
-	if (s->st == S_OPEN || s->st == S_DEAD)
-		frames(s);
+	if ((s->st == S_OPEN || s->st == S_DEAD) &&
+	    ws_frames(&s->ws, message, s) > 0)
+		s->st = S_DEAD;
 }
 
 static void
@@ -348,7 +215,6 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct rlimit	 rl;
 	struct sigaction sa;
 	struct sub	*subs;
 	struct pollfd	*pfd;
@@ -369,7 +235,6 @@ main(int argc, char **argv)
 	for (int i = optind; i < argc && nrids < MAX_RIDS; i++) {
 		struct rid	*r = &rids[nrids];
 		char		*a = argv[i], *b, *d;
-		size_t		 cap;
 
 		if ((b = strchr(a, ':')) == NULL ||
 		    (d = strchr(b + 1, ':')) == NULL)
@@ -379,25 +244,14 @@ main(int argc, char **argv)
 		r->rid = a;
 		r->token = b;
 		r->base = atoll(d);
-		cap = strlen(a) + strlen(b) + 512;
-		if ((r->req = malloc(cap)) == NULL)
+		if ((r->req = ws_upgrade_req(a, b, &r->reqlen)) == NULL)
 			return 1;
-		r->reqlen = (size_t)snprintf(r->req, cap,
-		    "GET /ws?restaurant_id=%s&role=KITCHEN&access_token=%s "
-		    "HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-		    "Connection: Upgrade\r\n"
-		    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-		    "Sec-WebSocket-Version: 13\r\n\r\n", a, b);
 		nrids++;
 	}
 	if (port <= 0 || n < 1 || nrids == 0 || report == NULL ||
 	    status == NULL)
 		usage();
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)n + 64) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	ws_nofile(n);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -426,14 +280,11 @@ main(int argc, char **argv)
 			struct sub *s = &subs[started];
 
 			s->r = started % nrids;
-			s->cap = RBUF;
-			s->buf = malloc(s->cap);
 			s->contig = rids[s->r].base;
 			s->max = rids[s->r].base;
-			if (s->buf == NULL || (s->fd = tcp_open()) == -1) {
-				s->fd = -1;
+			if (ws_start(&s->ws, port) == -1)
 				s->st = S_DEAD;
-			} else
+			else
 				s->st = S_CONNECTING;
 			started++;
 			inflight++;
@@ -451,7 +302,7 @@ main(int argc, char **argv)
 		for (int i = 0; i < started; i++) {
 			if (subs[i].st == S_DEAD)
 				continue;
-			pfd[np].fd = subs[i].fd;
+			pfd[np].fd = subs[i].ws.fd;
 			pfd[np].events = subs[i].st == S_CONNECTING ?
 			    POLLOUT : POLLIN;
 			pfd[np].revents = 0;
