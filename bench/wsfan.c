@@ -78,7 +78,7 @@ static int64_t	rfc3339_ms(const char *);
 static void	placer_start(struct placer *, long);
 static void	placer_io(struct placer *, short);
 static int	cmp_u32(const void *, const void *);
-static void	usage(void);
+static _Noreturn void usage(void);
 
 static double
 now_mono(void)
@@ -264,7 +264,7 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
+static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: wsfan -p port -r rid -k token -s seq_base "

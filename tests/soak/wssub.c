@@ -204,7 +204,7 @@ write_status(const char *path, struct sub *subs, int n)
 	rename(tmp, path);
 }
 
-static void
+static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: wssub -p port -n subs -o report -S status "
