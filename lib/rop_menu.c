@@ -29,6 +29,7 @@ static int	menu_from_db(struct rop_ctx *, const char *, char **,
 static void	menu_cache_put(struct rop_ctx *, const char *, const char *,
 		    size_t, int64_t);
 static void	menu_cache_version(struct rop_ctx *, const char *, int64_t);
+static void	menu_cache_point(struct rop_ctx *, const char *, int64_t);
 static void	menu_count(struct rop_ctx *, const char *);
 static struct json_object *menu_item_json(const PGresult *,
 		    const char *);
@@ -226,22 +227,36 @@ menu_cache_version(struct rop_ctx *ctx, const char *rid, int64_t version)
 }
 
 /*
- * Store a freshly built body and point the version key at it.  A PATCH
- * may commit between our read and our SET of the version key, and its
- * own SET (after its commit) may land before ours; so the version is
- * read again after our SET: if it moved, the newer one is written.
- * Either that read sees the PATCH's commit, or the PATCH commits after
- * it and therefore SETs after us.
+ * Point menu:{rid}:version at "version", which this worker just built
+ * or committed.  Another worker may commit a newer version between our
+ * read or commit and our SET, and its own SET (after its commit) may
+ * land before ours; so the version is read again after our SET: if it
+ * moved, the newer one is written.  Either that read sees the other
+ * commit, or the other commits after it and therefore SETs after us --
+ * the key never stays behind PostgreSQL.
  */
+static void
+menu_cache_point(struct rop_ctx *ctx, const char *rid, int64_t version)
+{
+	const char	*params[1] = { rid };
+	PGresult	*res;
+	struct rop_err	 saved = ctx->err;
+
+	menu_cache_version(ctx, rid, version);
+	res = rop_db_exec(ctx->db, &ctx->err, &menu_version_get, params);
+	if (res != NULL && PQntuples(res) == 1 &&
+	    rop_db_int(res, 0, 0) != version)
+		menu_cache_version(ctx, rid, rop_db_int(res, 0, 0));
+	PQclear(res);
+	ctx->err = saved;
+}
+
+/* Store a freshly built body, then point the version key at it. */
 static void
 menu_cache_put(struct rop_ctx *ctx, const char *rid, const char *body,
     size_t len, int64_t version)
 {
 	char		 key[MENU_KEY_BUFSZ];
-	const char	*params[1] = { rid };
-	PGresult	*res;
-	struct rop_err	 saved = ctx->err;
-
 	char		*sealed;
 	size_t		 slen;
 	int		 r;
@@ -255,13 +270,7 @@ menu_cache_put(struct rop_ctx *ctx, const char *rid, const char *body,
 		menu_count(ctx, "error");
 		return;
 	}
-	menu_cache_version(ctx, rid, version);
-	res = rop_db_exec(ctx->db, &ctx->err, &menu_version_get, params);
-	if (res != NULL && PQntuples(res) == 1 &&
-	    rop_db_int(res, 0, 0) != version)
-		menu_cache_version(ctx, rid, rop_db_int(res, 0, 0));
-	PQclear(res);
-	ctx->err = saved;
+	menu_cache_point(ctx, rid, version);
 }
 
 /*
@@ -521,7 +530,7 @@ rop_menu_patch_apply(struct rop_ctx *ctx, const char *rid, const char *iid,
 	if (rop_db_commit(ctx->db, &ctx->err) == -1)
 		goto out;
 	rop_event_flush(ctx);
-	menu_cache_version(ctx, rid, v);
+	menu_cache_point(ctx, rid, v);
 	*version = v;
 	rc = 0;
 out:

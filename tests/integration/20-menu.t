@@ -378,6 +378,31 @@ ok($s->wait_for(5, sub {
 	redis_raw('GET', "menu:$RID:version") eq $v2 + 1;
 }), 'Redis back: version key refilled');
 
+# --- concurrent PATCHes: the version key never stays behind --------
+# Each PATCH points the version key after its commit; two of them may
+# SET out of order, so each reads the version again after its SET.
+{
+	my $before = $s->get($MENU)->{json}{menuVersion};
+	my @res = $s->parallel(8, sub {
+		my ($i) = @_;
+		return [ map { $s->patch($ITEM, { isAvailable =>
+		    ($i + $_) % 2 ? JSON::PP::true : JSON::PP::false },
+		    $s->bearer($mgr))->{status} } 1 .. 5 ];
+	});
+	my @st = map { ref $_ eq 'ARRAY' ? @$_ : ('died') } @res;
+	is(scalar(grep { $_ eq '200' } @st), 40, '40 concurrent PATCHes: 200')
+	    or diag("@st");
+	my ($dbv) = $s->sql("SELECT menu_version FROM restaurants WHERE restaurant_id = :'r'",
+	    r => $RID);
+	is($dbv->[0], $before + 40, 'one version per PATCH');
+	is(redis_raw('GET', "menu:$RID:version"), $before + 40,
+	    'the version key names the last committed version');
+	for my $n (1 .. 4) {
+		is(etag($s->get($MENU)), '"menu-v' . ($before + 40) . '"',
+		    "every worker serves it ($n)");
+	}
+}
+
 my $met = $s->get('/metrics')->{body};
 like($met, qr/^rop_menu_cache_total\{result="hit"\} [1-9]/m, 'cache hits counted');
 like($met, qr/^rop_menu_cache_total\{result="miss"\} [1-9]/m, 'misses counted');
