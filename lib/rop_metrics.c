@@ -196,6 +196,20 @@ rop_metrics_set(struct rop_metrics *m, const char *name, const char *labels,
 }
 
 void
+rop_metrics_max(struct rop_metrics *m, const char *name, const char *labels,
+    int64_t v)
+{
+	struct m_slot	*s = m_slot(m, name, labels, M_GAUGE, 1);
+	int64_t		 cur;
+
+	if (s == NULL)
+		return;
+	cur = atomic_load(&s->vals[0]);
+	while (cur < v && !atomic_compare_exchange_weak(&s->vals[0], &cur, v))
+		;
+}
+
+void
 rop_metrics_observe(struct rop_metrics *m, const char *name,
     const char *labels, double seconds)
 {
@@ -213,6 +227,15 @@ rop_metrics_observe(struct rop_metrics *m, const char *name,
 		atomic_fetch_add(&s->vals[b], 1);
 	atomic_fetch_add(&s->vals[H_COUNT], 1);
 	atomic_fetch_add(&s->vals[H_SUM_US], (int64_t)(seconds * 1e6));
+}
+
+_Atomic int64_t *
+rop_metrics_gauge_ref(struct rop_metrics *m, const char *name,
+    const char *labels)
+{
+	struct m_slot	*s = m_slot(m, name, labels, M_GAUGE, 1);
+
+	return s != NULL ? &s->vals[0] : NULL;
 }
 
 int64_t

@@ -33,6 +33,17 @@ void	 rop_metrics_set(struct rop_metrics *, const char *name,
 	    const char *labels, int64_t v);
 void	 rop_metrics_observe(struct rop_metrics *, const char *name,
 	    const char *labels, double seconds);
+/* Raise the gauge "name{labels}" to v if it is lower (atomically). */
+void	 rop_metrics_max(struct rop_metrics *, const char *name,
+	    const char *labels, int64_t v);
+
+/*
+ * The value cell of gauge "name{labels}", claimed if needed, for a
+ * caller that reads it often (atomic_load); it stays valid while the
+ * handle is open.  NULL when the table is full or the handle NULL.
+ */
+_Atomic int64_t	*rop_metrics_gauge_ref(struct rop_metrics *,
+	    const char *name, const char *labels);
 
 /* Read one counter or gauge (0 if absent); for tests and the relay. */
 int64_t	 rop_metrics_get(struct rop_metrics *, const char *name,

@@ -231,6 +231,10 @@ test_processes(void)
 				rop_metrics_add(cm, "rop_claims_total", lab, 2);
 				rop_metrics_observe(cm, "rop_test_seconds",
 				    "app=\"t\"", 0.003);
+				/* Every process raises one gauge to its own
+				 * rising values: only the largest may stay. */
+				rop_metrics_max(cm, "rop_test_version", NULL,
+				    (int64_t)i * NITER + j);
 			}
 			rop_metrics_close(cm);
 			_exit(0);
@@ -255,6 +259,9 @@ test_processes(void)
 	}
 	is_int(bad, 0, "series claimed concurrently by every process: "
 	    "one slot each, exact sums");
+	is_int(rop_metrics_get(m, "rop_test_version", NULL),
+	    (int64_t)NPROC * NITER - 1,
+	    "a gauge raised by every process keeps the largest value");
 	rop_metrics_close(m);
 }
 
@@ -342,6 +349,13 @@ test_render(void)
 	rop_metrics_add(m, "rop_t", "a=\"2\"", 1);
 	rop_metrics_set(m, "rop_g", "x=\"1\"", -5);
 	rop_metrics_set(m, "rop_g", "x=\"1\"", 7);
+	rop_metrics_max(m, "rop_mx", NULL, 5);
+	rop_metrics_max(m, "rop_mx", NULL, 3);
+	is_int(rop_metrics_get(m, "rop_mx", NULL), 5, "max: a lower value "
+	    "leaves the gauge");
+	rop_metrics_max(m, "rop_mx", NULL, 9);
+	is_int(rop_metrics_get(m, "rop_mx", NULL), 9, "max: a higher one "
+	    "raises it");
 
 	text = rop_metrics_render(m, &len);
 	ok(text != NULL, "render");
