@@ -81,7 +81,9 @@ rop_config_load(struct rop_config *cfg, unsigned flags, char *why,
 	    why, whysz) ||
 	    str(cfg->payment_provider, sizeof(cfg->payment_provider),
 	    "ROP_PAYMENT_PROVIDER", "fake", why, whysz) ||
-	    num(&cfg->menu_ttl, "ROP_MENU_TTL", 300, 1, 86400, why, whysz))
+	    num(&cfg->menu_ttl, "ROP_MENU_TTL", 300, 1, 86400, why, whysz) ||
+	    num(&cfg->menu_recheck_ms, "ROP_MENU_RECHECK_MS", 1000, 0, 60000,
+	    why, whysz))
 		return -1;
 	if (flags & ROP_CONFIG_SECRETS) {
 		if (strlen(cfg->jwt_secret) < 32) {

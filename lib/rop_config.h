@@ -23,6 +23,7 @@ struct rop_config {
 	char	 nchan_publish[256];	/* ROP_NCHAN_PUBLISH_URL (relay) */
 	char	 payment_provider[32];	/* ROP_PAYMENT_PROVIDER, "fake" */
 	int	 menu_ttl;		/* ROP_MENU_TTL seconds */
+	int	 menu_recheck_ms;	/* ROP_MENU_RECHECK_MS */
 };
 
 #define ROP_CONFIG_SECRETS	0x01	/* require the token secrets */

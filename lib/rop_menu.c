@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "rop_log.h"
 #include "rop_menu.h"
 #include "rop_metrics.h"
+#include "rop_time.h"
 #include "domain/rop_text.h"
 
 #define MENU_KEY_BUFSZ	128
@@ -31,6 +33,7 @@ static void	menu_cache_put(struct rop_ctx *, const char *, const char *,
 static void	menu_cache_version(struct rop_ctx *, const char *, int64_t);
 static void	menu_cache_point(struct rop_ctx *, const char *, int64_t);
 static void	menu_count(struct rop_ctx *, const char *);
+static _Atomic int64_t *menu_board_ref(struct rop_ctx *, const char *);
 static struct json_object *menu_item_json(const PGresult *,
 		    const char *);
 
@@ -292,6 +295,8 @@ struct menu_local {
 	int64_t	 version;
 	char	*body;
 	size_t	 len;
+	int64_t	 checked_us;	/* when Redis last named this version */
+	_Atomic int64_t *board;	/* the restaurant's cell of the board */
 };
 
 static struct menu_local	menu_local[MENU_LOCAL_SLOTS];
@@ -313,8 +318,8 @@ menu_local_drop(struct menu_local *l)
 }
 
 static void
-menu_local_put(const char *rid, const char *body, size_t len,
-    int64_t version)
+menu_local_put(struct rop_ctx *ctx, const char *rid, const char *body,
+    size_t len, int64_t version)
 {
 	struct menu_local	*l = menu_local_slot(rid);
 
@@ -330,11 +335,43 @@ menu_local_put(const char *rid, const char *body, size_t len,
 	l->body[len] = '\0';
 	l->len = len;
 	l->version = version;
+	l->checked_us = rop_time_mono_us();
+	l->board = menu_board_ref(ctx, rid);
 	snprintf(l->rid, sizeof(l->rid), "%s", rid);
 	menu_local_bytes += len;
 }
 
-/* A malloc'd copy of this worker's body of "rid" at "version", or NULL. */
+/*
+ * This worker's copy of "rid" when Redis named its version less than
+ * ROP_MENU_RECHECK_MS ago and no worker here has seen a newer one:
+ * served without asking Redis.  Returns the copy (malloc'd) or NULL.
+ */
+static char *
+menu_local_fresh(struct rop_ctx *ctx, const char *rid, size_t *len,
+    int64_t *version)
+{
+	struct menu_local	*l = menu_local_slot(rid);
+	int64_t			 board;
+	char			*body;
+
+	if (ctx->cfg.menu_recheck_ms <= 0 || l->body == NULL ||
+	    l->board == NULL || strcmp(l->rid, rid) != 0)
+		return NULL;
+	board = atomic_load(l->board);
+	if (board <= 0 || l->version < board || rop_time_mono_us() -
+	    l->checked_us >= (int64_t)ctx->cfg.menu_recheck_ms * 1000 ||
+	    (body = malloc(l->len + 1)) == NULL)
+		return NULL;
+	memcpy(body, l->body, l->len + 1);
+	*len = l->len;
+	*version = l->version;
+	return body;
+}
+
+/*
+ * A malloc'd copy of this worker's body of "rid" at "version", which
+ * Redis has just named (the copy counts as checked now), or NULL.
+ */
 static char *
 menu_local_get(const char *rid, int64_t version, size_t *len)
 {
@@ -346,7 +383,48 @@ menu_local_get(const char *rid, int64_t version, size_t *len)
 		return NULL;
 	memcpy(body, l->body, l->len + 1);
 	*len = l->len;
+	l->checked_us = rop_time_mono_us();
 	return body;
+}
+
+/*
+ * The host's menu version board: the gauge rop_menu_version{restaurant=}
+ * in the metrics segment every worker maps, raised to each version a
+ * worker here commits or learns from Redis or PostgreSQL.  A PATCH
+ * raises it before it answers, so every worker on the host stops
+ * serving its older copy at once; 0 when unknown (or no segment).
+ */
+static void
+menu_board_labels(char *buf, size_t bufsz, const char *rid)
+{
+	snprintf(buf, bufsz, "restaurant=\"%s\"", rid);	/* an id: no escaping */
+}
+
+static int64_t
+menu_board_get(struct rop_ctx *ctx, const char *rid)
+{
+	char	 labels[96];
+
+	menu_board_labels(labels, sizeof(labels), rid);
+	return rop_metrics_get(ctx->metrics, "rop_menu_version", labels);
+}
+
+static _Atomic int64_t *
+menu_board_ref(struct rop_ctx *ctx, const char *rid)
+{
+	char	 labels[96];
+
+	menu_board_labels(labels, sizeof(labels), rid);
+	return rop_metrics_gauge_ref(ctx->metrics, "rop_menu_version", labels);
+}
+
+static void
+menu_board_raise(struct rop_ctx *ctx, const char *rid, int64_t version)
+{
+	char	 labels[96];
+
+	menu_board_labels(labels, sizeof(labels), rid);
+	rop_metrics_max(ctx->metrics, "rop_menu_version", labels, version);
 }
 
 /* The sealed body menu:{rid}:v{version} from Redis: 1, 0 if absent or
@@ -383,11 +461,16 @@ rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
 {
 	char	 key[MENU_KEY_BUFSZ], *pv = NULL;
 	size_t	 pvlen;
-	int64_t	 v;
+	int64_t	 v, board;
 	int	 r;
 
 	*body = NULL;
 	*len = 0;
+	if ((*body = menu_local_fresh(ctx, rid, len, version)) != NULL) {
+		menu_count(ctx, "hit");
+		return 0;
+	}
+	board = menu_board_get(ctx, rid);
 	snprintf(key, sizeof(key), "menu:%s:version", rid);
 	r = rop_cache_get(ctx->cache, key, &pv, &pvlen);
 	if (r == 1 && menu_parse_version(pv, &v) == -1) {
@@ -397,14 +480,19 @@ rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
 		r = 0;
 	}
 	free(pv);
+	/* A key behind what this host committed lost a write: rebuild. */
+	if (r == 1 && v < board)
+		r = 0;
 	if (r == 1 && (*body = menu_local_get(rid, v, len)) != NULL) {
 		menu_count(ctx, "hit");
+		menu_board_raise(ctx, rid, v);
 		*version = v;
 		return 0;
 	}
 	if (r == 1 && (r = menu_cache_body(ctx, rid, v, body, len)) == 1) {
 		menu_count(ctx, "hit");
-		menu_local_put(rid, *body, *len, v);
+		menu_local_put(ctx, rid, *body, *len, v);
+		menu_board_raise(ctx, rid, v);
 		*version = v;
 		return 0;
 	}
@@ -413,8 +501,9 @@ rop_menu_get(struct rop_ctx *ctx, const char *rid, char **body, size_t *len,
 		return -1;
 	if (r != -1) {
 		menu_cache_put(ctx, rid, *body, *len, *version);
-		menu_local_put(rid, *body, *len, *version);
+		menu_local_put(ctx, rid, *body, *len, *version);
 	}
+	menu_board_raise(ctx, rid, *version);
 	return 0;
 }
 
@@ -531,6 +620,7 @@ rop_menu_patch_apply(struct rop_ctx *ctx, const char *rid, const char *iid,
 		goto out;
 	rop_event_flush(ctx);
 	menu_cache_point(ctx, rid, v);
+	menu_board_raise(ctx, rid, v);
 	*version = v;
 	rc = 0;
 out:

@@ -8,11 +8,13 @@
  * both with a TTL of cfg.menu_ttl.  A cached body is sealed with its
  * version, length and checksum and served only when all three match;
  * anything else is rebuilt from PostgreSQL.  Each worker also keeps its
- * own copy of the bodies it served, used while the version key names
- * that version, so a warm read is one GET of the version key and no
- * SQL.  A change bumps menu_version in its transaction and, after the
- * commit, points the version key at the new version, so old bodies are
- * simply never read again.  Redis failures only cost a PostgreSQL read.
+ * own copy of the bodies it served and serves one without asking Redis
+ * for cfg.menu_recheck_ms after the version key last named its version,
+ * unless the host's board (the rop_menu_version gauge in the shared
+ * metrics segment) knows a newer one.  A change bumps menu_version in
+ * its transaction and, after the commit, points the version key at the
+ * new version and raises the board, so old bodies are simply never
+ * read again.  Redis failures only cost a PostgreSQL read.
  */
 #ifndef ROP_MENU_H
 #define ROP_MENU_H

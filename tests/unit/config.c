@@ -14,7 +14,7 @@ static const char *const vars[] = {
 	"ROP_ENV", "ROP_DATABASE_URL", "ROP_REDIS_URL", "ROP_REDIS_TIMEOUT_MS",
 	"ROP_METRICS_PATH", "ROP_JWT_SECRET", "ROP_TABLE_TOKEN_SECRET",
 	"ROP_TOKEN_TTL", "ROP_TABLE_TOKEN_TTL", "ROP_PUBLIC_BASE_URL",
-	"ROP_NCHAN_PUBLISH_URL", "ROP_PAYMENT_PROVIDER", "ROP_MENU_TTL", NULL
+	"ROP_NCHAN_PUBLISH_URL", "ROP_PAYMENT_PROVIDER", "ROP_MENU_TTL", "ROP_MENU_RECHECK_MS", NULL
 };
 
 #define SECRET32	"0123456789abcdef0123456789abcdef"
@@ -88,6 +88,7 @@ main(void)
 	    "nchan publisher default");
 	is_str(cfg.payment_provider, "fake", "payment provider default");
 	is_int(cfg.menu_ttl, 300, "menu cache TTL default 300 s");
+	is_int(cfg.menu_recheck_ms, 1000, "menu recheck default 1000 ms");
 
 	setenv("ROP_ENV", "test", 1);
 	setenv("ROP_DATABASE_URL", "postgresql://rop@/rop?host=/tmp&port=5", 1);
