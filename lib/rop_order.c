@@ -121,7 +121,9 @@ static const struct rop_stmt st_move = {
 	" cancel_reason = coalesce($4, cancel_reason)"
 	" WHERE restaurant_id = $1 AND order_id = $2"
 	" RETURNING rop_order_json(orders)::text,"
-	" extract(epoch FROM clock_timestamp() - created_at)::float8", 4, 0
+	" extract(epoch FROM clock_timestamp() - created_at)::float8,"
+	" rop_ts(CASE $3 WHEN 'ACCEPTED' THEN accepted_at"
+	"  WHEN 'READY' THEN ready_at ELSE cancelled_at END)", 4, 0
 };
 static const struct rop_stmt st_list_status = {
 	"order_list_status",
@@ -593,7 +595,7 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
     const char *oid, enum rop_order_action act, char **json)
 {
 	PGresult		*lock = NULL, *res = NULL;
-	struct json_object	*order = NULL, *payload = NULL, *v;
+	struct json_object	*payload = NULL;
 	enum rop_order_status	 from, to = rop_order_target(act);
 	enum rop_order_actor	 actor;
 	char			 reason[1024], tid[65];
@@ -661,22 +663,19 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		if ((res = rop_db_exec(ctx->db, &ctx->err, &st_move, p)) == NULL)
 			goto out;
 		since = strtod(rop_db_str(res, 0, 1), NULL);
-		if (rop_json_parse(&ctx->err, rop_db_str(res, 0, 0),
-		    strlen(rop_db_str(res, 0, 0)), &order) == -1 ||
-		    (payload = json_object_new_object()) == NULL)
+		if ((payload = json_object_new_object()) == NULL) {
+			rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
 			goto out;
+		}
 		rop_json_add(payload, "orderId", json_object_new_string(oid));
 		rop_json_add(payload, "tableId", json_object_new_string(tid));
 		if (act == ROP_ACT_CANCEL)
 			rop_json_add(payload, "reason",
 			    json_object_new_string(reason));
-		{
-			const char *k = act == ROP_ACT_ACCEPT ? "acceptedAt" :
-			    act == ROP_ACT_READY ? "readyAt" : "cancelledAt";
-
-			json_object_object_get_ex(order, k, &v);
-			rop_json_add(payload, k, json_object_get(v));
-		}
+		/* The moment just stamped, as the order JSON has it. */
+		rop_json_add(payload, act == ROP_ACT_ACCEPT ? "acceptedAt" :
+		    act == ROP_ACT_READY ? "readyAt" : "cancelledAt",
+		    json_object_new_string(rop_db_str(res, 0, 2)));
 		if (rop_event_append(ctx, pr->rid, rop_order_event(act), tid,
 		    payload, NULL) == -1) {
 			payload = NULL;
@@ -702,7 +701,6 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 out:
 	if (rc == -1)
 		rop_db_rollback(ctx->db);
-	json_object_put(order);
 	json_object_put(payload);
 	PQclear(lock);
 	PQclear(res);
