@@ -187,20 +187,13 @@ for my $h ({ 'X-Forwarded-For' => '203.0.113.7' },
 	    '200 (the header does not move the client)');
 }
 
-# --- 3. the deny rule from a non-loopback client address ---------------------------
-{
-	my $d = tempdir('ropdeploy.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	chmod 0755, $d;
-	system('cp', '-R', "$ND/routes", "$ND/snippets", "$ND/rop.conf",
-	    "$ND/fastcgi.conf", "$ND/upstreams.conf", "$ND/login-exempt.conf",
-	    "$d/") == 0 or die 'cp';
+# A second nginx in directory $d whose http block ends with $http (the
+# includes); returns its startup output, $? says whether it started.
+sub extra_nginx {
+	my ($d, $http) = @_;
 	mkdir "$d/tmp";
 	chown((getpwnam('nobody'))[2], -1, "$d/tmp") if $> == 0;
-	my $port = RopTest::free_port();
-	open(my $fh, '>', "$d/listen.conf") or die;
-	print $fh "listen 127.0.0.2:$port;\nroot $ROOT/nginx/html;\n";
-	close $fh;
-	open($fh, '>', "$d/nginx.conf") or die;
+	open(my $fh, '>', "$d/nginx.conf") or die "$d/nginx.conf: $!";
 	print $fh <<"EOF";
 load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 worker_processes 1;
@@ -210,21 +203,44 @@ error_log $d/error.log warn;
 events { worker_connections 256; }
 http {
     include /etc/nginx/mime.types;
-    access_log $d/access.log;
+    access_log off;
     client_body_temp_path $d/tmp/body;
     fastcgi_temp_path $d/tmp/fastcgi;
     proxy_temp_path $d/tmp/proxy;
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
+$http}
+EOF
+	close $fh;
+	return `nginx -p $d/ -c $d/nginx.conf -e $d/error.log 2>&1`;
+}
+
+sub extra_nginx_stop {
+	my ($d) = @_;
+	open(my $pf, '<', "$d/nginx.pid") or return;
+	chomp(my $pid = <$pf>);
+	kill 'QUIT', $pid;
+	$s->wait_for(5, sub { !kill(0, $pid) });
+}
+
+# --- 3. the deny rule from a non-loopback client address ---------------------------
+{
+	my $d = tempdir('ropdeploy.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	chmod 0755, $d;
+	system('cp', '-R', "$ND/routes", "$ND/snippets", "$ND/rop.conf",
+	    "$ND/fastcgi.conf", "$ND/upstreams.conf", "$ND/login-exempt.conf",
+	    "$d/") == 0 or die 'cp';
+	my $port = RopTest::free_port();
+	open(my $fh, '>', "$d/listen.conf") or die;
+	print $fh "listen 127.0.0.2:$port;\nroot $ROOT/nginx/html;\n";
+	close $fh;
+	my $out = extra_nginx($d, <<'EOF');
     # This test only: the client address comes from X-Forwarded-For.
     set_real_ip_from 127.0.0.0/8;
     real_ip_header X-Forwarded-For;
     include upstreams.conf;
     include rop.conf;
-}
 EOF
-	close $fh;
-	my $out = `nginx -p $d/ -c $d/nginx.conf -e $d/error.log 2>&1`;
 	is($?, 0, "a second nginx with the shipped routes on 127.0.0.2:$port")
 	    or diag($out, `cat $d/error.log`);
 	$s->wait_for(5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.2',
@@ -256,11 +272,7 @@ EOF
 		ok($p->{status} =~ /^20[0-2]$/, "nchan publisher from $from: " .
 		    "$p->{status}");
 	}
-	if (open(my $pf, '<', "$d/nginx.pid")) {
-		chomp(my $pid = <$pf>);
-		kill 'QUIT', $pid;
-		$s->wait_for(5, sub { !kill(0, $pid) });
-	}
+	extra_nginx_stop($d);
 }
 
 # --- the installed nginx configuration, included from anywhere -------------------
@@ -296,30 +308,10 @@ EOF
 	close $fh;
 	my $m = "$p/main";
 	mkdir $m;
-	mkdir "$m/tmp";
-	chown((getpwnam('nobody'))[2], -1, "$m/tmp") if $> == 0;
-	open($fh, '>', "$m/nginx.conf") or die;
-	print $fh <<"EOF";
-load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
-worker_processes 1;
-pid $m/nginx.pid;
-error_log $m/error.log warn;
-@{[ $> == 0 ? 'user nobody nogroup;' : '' ]}
-events { worker_connections 256; }
-http {
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path $m/tmp/body;
-    fastcgi_temp_path $m/tmp/fastcgi;
-    proxy_temp_path $m/tmp/proxy;
-    uwsgi_temp_path $m/tmp/uwsgi;
-    scgi_temp_path $m/tmp/scgi;
+	$out = extra_nginx($m, <<"EOF");
     include $ND/upstreams.conf;
     include $share/nginx/rop.conf;
-}
 EOF
-	close $fh;
-	$out = `nginx -p $m/ -c $m/nginx.conf -e $m/error.log 2>&1`;
 	is($?, 0, 'nginx starts on the installed rop.conf from another directory')
 	    or diag($out, `cat $m/error.log`);
 	$s->wait_for(5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -336,11 +328,7 @@ EOF
 	like($n->{content}, qr/"code":"NOT_FOUND"/, '... as JSON');
 	is(($n->{headers}{'x-content-type-options'} // ''), 'nosniff',
 	    '... with the installed security headers');
-	if (open(my $pf, '<', "$m/nginx.pid")) {
-		chomp(my $pid = <$pf>);
-		kill 'QUIT', $pid;
-		$s->wait_for(5, sub { !kill(0, $pid) });
-	}
+	extra_nginx_stop($m);
 }
 
 # --- systemd units ----------------------------------------------------------------
