@@ -69,7 +69,6 @@ static struct {
 	long long	 late;		/* received more than 2 s after */
 } g;
 
-static double	now_mono(void);
 static int64_t	now_real_us(void);
 static void	sub_start(struct sub *, const char *, size_t);
 static void	sub_frames(struct sub *);
@@ -79,15 +78,6 @@ static void	placer_start(struct placer *, long);
 static void	placer_io(struct placer *, short);
 static int	cmp_u32(const void *, const void *);
 static _Noreturn void usage(void);
-
-static double
-now_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int64_t
 now_real_us(void)
@@ -329,7 +319,7 @@ main(int argc, char **argv)
 	 * Phase 0: connect in waves of 128 (the listen backlog is finite);
 	 * phase 1: settle; phase 2: place orders; phase 3: drain.
 	 */
-	t0 = now_mono();
+	t0 = ws_now();
 	deadline = t0 + 60;
 	next = 0;
 	tc = 0;
@@ -354,7 +344,7 @@ main(int argc, char **argv)
 			}
 			if (started == g.nsubs && inflight == 0)
 				break;
-			if (now_mono() > deadline)
+			if (ws_now() > deadline)
 				break;
 			/* Poll the subscribers still shaking hands. */
 			{
@@ -413,7 +403,7 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	tc = now_mono() - t0;
+	tc = ws_now() - t0;
 	if (connected == 0) {
 		fprintf(stderr, "wsfan: no subscriber connected\n");
 		return 1;
@@ -421,10 +411,10 @@ main(int argc, char **argv)
 
 	/* The main loop: subscribers, plus placements on their schedule. */
 	phase = 1;
-	t0 = now_mono();
+	t0 = ws_now();
 	next = t0 + 0.5;
 	for (;;) {
-		double	 now = now_mono();
+		double	 now = ws_now();
 		int	 np = 0, timeout;
 
 		if (phase == 1 && now >= next) {

@@ -39,5 +39,6 @@ int	 ws_read(struct wsconn *);
 int	 ws_head(struct wsconn *);
 int	 ws_frames(struct wsconn *, ws_message_cb, void *);
 void	 ws_nofile(int);
+double	 ws_now(void);
 
 #endif /* ROP_WSCLIENT_H */

@@ -71,15 +71,6 @@ on_term(int sig)
 	stop = 1;
 }
 
-static double
-now_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 seen_get(const struct sub *s, long long k)
 {
@@ -262,10 +253,10 @@ main(int argc, char **argv)
 	if (subs == NULL || pfd == NULL)
 		return 1;
 
-	deadline = now_mono() + 60;
+	deadline = ws_now() + 60;
 	while (!stop) {
 		int	 np = 0, inflight = 0, connected = 0, dead = 0;
-		double	 now = now_mono();
+		double	 now = ws_now();
 
 		for (int i = 0; i < started; i++) {
 			if (subs[i].st == S_OPEN)
