@@ -1,5 +1,12 @@
 /*
  * rop_db: connection life cycle, lazy preparation, transactions.
+ *
+ * BEGIN is not a round trip of its own: rop_db_begin() only notes it,
+ * and the transaction's first statement carries it to the server in
+ * one pipeline (BEGIN, the statement, Sync).  Until that statement has
+ * been answered nothing of the transaction has reached the server, so
+ * a connection found dead then is replaced and the pair resent, as a
+ * failed BEGIN was before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,8 @@ struct rop_db {
 	char			 url[512];
 	char			 app[64];
 	int			 in_tx;
+	int			 begin_pending;	/* BEGIN not sent yet */
+	char			 lost_why[200];	/* why the pipeline was dropped */
 	int64_t			 next_try_us;
 	const struct rop_stmt	*prepared[DB_MAX_PREPARED];
 	int			 nprepared;
@@ -29,6 +38,8 @@ static int	db_lost(struct rop_db *);
 static int	db_prepare(struct rop_db *, struct rop_err *,
 		    const struct rop_stmt *);
 static int	db_simple(struct rop_db *, struct rop_err *, const char *);
+static PGresult	*db_exec_begin(struct rop_db *, const struct rop_stmt *,
+		    const char *const *);
 static int	db_fail(struct rop_db *, struct rop_err *, PGresult *,
 		    const char *);
 
@@ -62,6 +73,7 @@ db_drop(struct rop_db *db)
 	db->conn = NULL;
 	db->nprepared = 0;
 	db->in_tx = 0;
+	db->begin_pending = 0;
 }
 
 static int
@@ -106,7 +118,9 @@ db_fail(struct rop_db *db, struct rop_err *err, PGresult *res,
 
 	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", st ? st : "");
 	snprintf(msg, sizeof(msg), "%s", db->conn != NULL ?
-	    PQerrorMessage(db->conn) : "no connection");
+	    PQerrorMessage(db->conn) : db->lost_why[0] ? db->lost_why :
+	    "no connection");
+	db->lost_why[0] = '\0';
 	msg[strcspn(msg, "\n")] = '\0';
 	PQclear(res);
 	if (db_lost(db) || strncmp(db->sqlstate, "08", 2) == 0 ||
@@ -137,17 +151,78 @@ db_prepare(struct rop_db *db, struct rop_err *err, const struct rop_stmt *s)
 	return 0;
 }
 
+/*
+ * BEGIN and the first statement of a transaction in one pipeline.
+ * Returns the statement's result, or the first failure (BEGIN's, the
+ * statement's, or NULL when the connection broke); the connection is
+ * out of pipeline mode again unless it is lost.
+ */
+static PGresult *
+db_exec_begin(struct rop_db *db, const struct rop_stmt *s,
+    const char *const *params)
+{
+	PGresult	*res = NULL, *r;
+	int		 i, n, st;
+
+	if (PQenterPipelineMode(db->conn) != 1 ||
+	    PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
+	    0) != 1 || PQsendQueryPrepared(db->conn, s->name, s->nparams,
+	    params, NULL, NULL, 0) != 1 || PQpipelineSync(db->conn) != 1)
+		goto lost;
+	/* Two queries, each ended by a NULL, then the Sync. */
+	for (i = 0; i < 2; i++) {
+		for (n = 0; n < 4 && (r = PQgetResult(db->conn)) != NULL; n++) {
+			st = PQresultStatus(r);
+			if (res == NULL || (i == 1 &&
+			    PQresultStatus(res) == PGRES_COMMAND_OK &&
+			    st != PGRES_PIPELINE_ABORTED)) {
+				PQclear(res);
+				res = r;	/* BEGIN's, then the statement's */
+			} else
+				PQclear(r);
+		}
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			goto lost;
+	}
+	r = PQgetResult(db->conn);
+	st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	PQclear(r);
+	if (st != PGRES_PIPELINE_SYNC || PQexitPipelineMode(db->conn) != 1)
+		goto lost;
+	return res;
+lost:
+	/*
+	 * The connection broke or the pipeline went astray: close it (no
+	 * COMMIT was sent, so the server discards the transaction) and
+	 * report it lost; the caller may resend the pair on a new one.
+	 */
+	snprintf(db->lost_why, sizeof(db->lost_why), "%s",
+	    PQerrorMessage(db->conn));
+	PQclear(res);
+	db_drop(db);
+	return NULL;
+}
+
 PGresult *
 rop_db_exec(struct rop_db *db, struct rop_err *err, const struct rop_stmt *s,
     const char *const *params)
 {
 	PGresult	*res;
-	int		 attempt, st;
+	int		 attempt, st, fresh, was_tx;
 
+	/*
+	 * Resending is safe only when nothing of this statement's
+	 * transaction can have reached the server: a statement outside a
+	 * transaction that is read-only, or a transaction's first one.
+	 * Decided now, as a failure below drops the connection and with
+	 * it the transaction state.
+	 */
+	fresh = db->in_tx && db->begin_pending;
+	was_tx = db->in_tx && !fresh;
 	db->sqlstate[0] = '\0';
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db_lost(db)) {
-			if (db->in_tx) {
+			if (was_tx) {
 				db_drop(db);
 				rop_err_set(err, ROP_EUNAVAIL, NULL,
 				    "database connection lost in transaction");
@@ -155,22 +230,32 @@ rop_db_exec(struct rop_db *db, struct rop_err *err, const struct rop_stmt *s,
 			}
 			if (db_connect(db, err) == -1)
 				return NULL;
+			if (fresh)
+				db->in_tx = db->begin_pending = 1;
 		}
 		if (db_prepare(db, err, s) == -1) {
-			if (err->status == ROP_EUNAVAIL && !db->in_tx &&
+			if (err->status == ROP_EUNAVAIL && !was_tx &&
 			    attempt == 0)
 				continue;
 			return NULL;
 		}
-		res = PQexecPrepared(db->conn, s->name, s->nparams, params,
-		    NULL, NULL, 0);
+		if (fresh)
+			res = db_exec_begin(db, s, params);
+		else
+			res = PQexecPrepared(db->conn, s->name, s->nparams,
+			    params, NULL, NULL, 0);
 		st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			db->begin_pending = 0;
 			return res;
+		}
 		db_fail(db, err, res, s->name);
-		if (err->status == ROP_EUNAVAIL && s->retry && !db->in_tx &&
-		    attempt == 0)
+		if (err->status == ROP_EUNAVAIL && (fresh || (s->retry &&
+		    !was_tx)) && attempt == 0)
 			continue;
+		/* A failed first statement leaves the transaction open. */
+		if (db->conn != NULL)
+			db->begin_pending = 0;
 		return NULL;
 	}
 	return NULL;
@@ -191,20 +276,12 @@ db_simple(struct rop_db *db, struct rop_err *err, const char *sql)
 int
 rop_db_begin(struct rop_db *db, struct rop_err *err)
 {
-	int	 attempt;
-
-	/* Nothing has happened yet, so a dead connection is retried. */
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (db_connect(db, err) == -1)
-			return -1;
-		if (db_simple(db, err, "BEGIN") == 0) {
-			db->in_tx = 1;
-			return 0;
-		}
-		if (err->status != ROP_EUNAVAIL)
-			return -1;
-	}
-	return -1;
+	/* A dead connection is found, and replaced, by the first statement. */
+	if (db_connect(db, err) == -1)
+		return -1;
+	db->in_tx = 1;
+	db->begin_pending = 1;
+	return 0;
 }
 
 int
@@ -212,6 +289,11 @@ rop_db_commit(struct rop_db *db, struct rop_err *err)
 {
 	int	 rc;
 
+	if (db->begin_pending) {
+		/* No statement ran: there is nothing to commit. */
+		db->in_tx = db->begin_pending = 0;
+		return 0;
+	}
 	if (db_lost(db)) {
 		db_drop(db);
 		return rop_err_set(err, ROP_EUNAVAIL, NULL,
@@ -230,6 +312,10 @@ rop_db_rollback(struct rop_db *db)
 	if (!db->in_tx)
 		return;
 	db->in_tx = 0;
+	if (db->begin_pending) {
+		db->begin_pending = 0;
+		return;
+	}
 	if (db_lost(db)) {
 		db_drop(db);
 		return;

@@ -38,7 +38,12 @@ void		 rop_db_free(struct rop_db *);
 PGresult	*rop_db_exec(struct rop_db *, struct rop_err *,
 		    const struct rop_stmt *, const char *const *params);
 
-/* Transactions: each returns 0 or -1 with the error set. */
+/*
+ * Transactions: each returns 0 or -1 with the error set.  BEGIN is sent
+ * with the transaction's first rop_db_exec (one round trip for both),
+ * which may therefore still replace a dead connection and resend; a
+ * commit or rollback before any statement sends nothing.
+ */
 int		 rop_db_begin(struct rop_db *, struct rop_err *);
 int		 rop_db_commit(struct rop_db *, struct rop_err *);
 /* Roll back if a transaction is open; never fails the caller. */

@@ -169,6 +169,33 @@ check('pg', \@sent, [ 201, 503, 502 ]);
 ok((grep { grep { $_ != 201 } @{ $_->{st} } } @sent) > 0,
     'pg: the restart was noticed (some 503s)');
 
+# --- PostgreSQL restarted while the orders workers are idle ---------------
+# Every worker still holds a connection to the old server.  Nothing of a
+# transaction has reached the server before its first statement is
+# answered (BEGIN travels with that statement), so a worker that finds
+# its connection dead then must reconnect and resend, not answer 503:
+# the first placement of every worker after the restart is a 201.
+{
+	my @orders = $s->workers('orders');
+	$s->svc('stop', 'postgres');
+	$s->svc('start', 'postgres');
+	ok($s->wait_for(20, sub { $s->get('/health/ready')->{status} == 200 }),
+	    'idle restart: ready again');
+	my %st;
+	for my $j (1 .. 3 * @orders) {
+		my $x = { key => "idle-$j", tid => $tables[0],
+		    body => { lines => [ { itemId => 'itm_001', quantity => 1 } ] },
+		    st => [], oid => [], code => [] };
+		place($x);
+		$st{ $x->{st}[0] }++;
+	}
+	is_deeply(\%st, { 201 => 3 * @orders },
+	    'idle restart: every placement 201 at once (' . scalar(@orders) .
+	    ' workers, none answered 503)');
+	is_deeply([sort { $a <=> $b } $s->workers('orders')],
+	    [sort { $a <=> $b } @orders], 'idle restart: the same workers');
+}
+
 # --- Redis killed and restarted --------------------------------------------
 my $from = head_seq();
 my $sub = subscriber();
