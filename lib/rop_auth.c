@@ -41,6 +41,7 @@
 #include "rop_http.h"
 #include "rop_id.h"
 #include "rop_json.h"
+#include "rop_log.h"
 #include "rop_time.h"
 #include "domain/rop_text.h"
 
@@ -742,8 +743,11 @@ rop_auth_table_qr(struct rop_ctx *ctx, const char *rid, const char *tid,
 		 * Committed: every worker asking PostgreSQL sees it now;
 		 * put it in Redis too, over the older cached generation.
 		 */
-		if (rop_auth_refresh_table(ctx, rid, tid) == -1)
+		if (rop_auth_refresh_table(ctx, rid, tid) == -1) {
+			rop_log("warn", ctx->app, ctx->cfg.env,
+			    "QR generation not cached: %s", ctx->err.msg);
 			rop_err_clear(&ctx->err);
+		}
 	}
 	if (ctx->cfg.table_token_ttl > 0)
 		exp = rop_time_now_ms() / 1000 + ctx->cfg.table_token_ttl;

@@ -256,6 +256,11 @@ rop_cache_set_newer(struct rop_cache *rc, const char *key, long long version,
 
 	snprintf(vbuf, sizeof(vbuf), "%lld", version);
 	snprintf(ttlbuf, sizeof(ttlbuf), "%d", ttl);
+	/*
+	 * These writes replace a state other workers may be reading:
+	 * worth a connection attempt even inside the backoff.
+	 */
+	rc->next_try_us = 0;
 	lens[0] = 4;
 	lens[1] = sizeof(script) - 1;
 	lens[2] = 1;
