@@ -60,8 +60,9 @@ enum rop_role	 rop_role_parse(const char *s);
 /*
  * Authenticate the caller of "req" from its bearer header (or, when
  * "allow_query" is set, its access_token parameter).  Returns 0 with
- * *p filled, or -1 with 401 UNAUTHORIZED in ctx->err.  With a database
- * (ctx->db) it also refuses a revoked staff token and a table token of
+ * *p filled, or -1 with 401 UNAUTHORIZED in ctx->err.  With its
+ * adapters (ctx->db and ctx->cache, as rop_ctx_init() sets them) it also
+ * refuses a revoked staff token and a table token of
  * an older QR generation (rop_auth_live()).
  */
 int	 rop_auth_caller(struct rop_ctx *, struct rop_req *, int allow_query,
