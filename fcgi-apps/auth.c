@@ -73,6 +73,13 @@ static const struct rop_stmt jti_revoke = {
 	" ON CONFLICT (jti) DO NOTHING", 4, 0
 };
 
+/* The user's revocations of tokens expired (with the leeway) a while ago. */
+static const struct rop_stmt jti_prune = {
+	"auth_jti_prune",
+	"DELETE FROM revoked_tokens WHERE restaurant_id = $1 AND user_id = $2"
+	" AND expires_at < now() - interval '1 minute'", 2, 0
+};
+
 static const struct rop_route routes[] = {
 	{ "auth.login",		"POST",	auth_login },
 	{ "auth.logout",	"POST",	auth_logout },
@@ -294,8 +301,8 @@ out:
 
 /*
  * Revoke in one transaction: the user's row lock and new revision (and
- * logout-all watermark "wm", 0 for none), then the token's jti when
- * "jti" is set; commit; then the new state into Redis.  Returns 0, or
+ * logout-all watermark "wm", 0 for none), the user's expired
+ * revocations pruned, then the token's jti when "jti" is set; commit; then the new state into Redis.  Returns 0, or
  * -1 with ctx->err (404 when the user is not in restaurant "rid").
  */
 static int
@@ -321,6 +328,10 @@ auth_revoke(struct rop_ctx *ctx, const char *rid, const char *uid,
 		    "no such user");
 		goto out;
 	}
+	PQclear(res);
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &jti_prune,
+	    params)) == NULL)
+		goto out;
 	PQclear(res);
 	res = NULL;
 	if (jti != NULL) {

@@ -49,8 +49,14 @@ like(claims($a)->{jti}, qr/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/,
 # Warm every worker's view (and the Redis cache) of "not revoked".
 is(rest($a), 200, "token valid before logout ($_)") for 1 .. 4;
 is(ws($a), 101, '/ws handshake valid before logout');
+my $OLD = '00000000-0000-4000-8000-000000000001';
+$s->sql("INSERT INTO revoked_tokens (jti, restaurant_id, user_id, expires_at)"
+    . " VALUES (:'j', 'rst_001', :'u', now() - interval '1 hour')",
+    j => $OLD, u => uid('rst_001', 'waiter'));
 my $r = $s->post('/v1/auth/logout', undef, $s->bearer($a));
 is($r->{status}, 204, 'logout: 204');
+is(scalar($s->sql("SELECT 1 FROM revoked_tokens WHERE jti = :'j'", j => $OLD)),
+    0, "a logout prunes the user's revocations of expired tokens");
 is($r->{body}, '', 'logout: no body');
 my @st = map { rest($a) } 1 .. 6;
 is_deeply(\@st, [(401) x 6], 'logged-out token: 401 on every request at once');
