@@ -2,12 +2,19 @@
  * admin: rop-admin, the operator's command line (not a FastCGI app).
  *
  *	rop-admin user-set RESTAURANT_ID USERNAME ROLE
+ *	rop-admin qr-rotate RESTAURANT_ID TABLE_ID
  *
  * creates or updates a staff user with the password in the environment
  * variable ROP_PASSWORD (never on the command line, where ps(1) shows
  * it), hashed with yescrypt.  An existing user keeps its user_id, so
  * tokens issued before stay tied to the same subject.  Configuration
  * (ROP_DATABASE_URL) comes from the environment as for every app.
+ *
+ * qr-rotate replaces a table's QR code (a leaked or reprinted one):
+ * it bumps the table's QR generation, so every table token issued
+ * before is refused (401), and prints the new token and URL, as
+ * POST /v1/restaurants/{rid}/tables/{tid}/qr:rotate does.  It needs
+ * ROP_TABLE_TOKEN_SECRET (and ROP_JWT_SECRET) like the apps.
  * Exit status: 0 done, 1 failed, 2 usage.
  */
 #include <stdio.h>
@@ -23,6 +30,8 @@
 #include "domain/rop_text.h"
 
 static int	admin_user_set(struct rop_ctx *, const char *, const char *,
+		    const char *);
+static int	admin_qr_rotate(struct rop_ctx *, const char *,
 		    const char *);
 static void	usage(void);
 
@@ -44,7 +53,28 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ROP_PASSWORD=... rop-admin user-set "
-	    "RESTAURANT_ID USERNAME ADMIN|MANAGER|WAITER|KITCHEN\n");
+	    "RESTAURANT_ID USERNAME ADMIN|MANAGER|WAITER|KITCHEN\n"
+	    "       rop-admin qr-rotate RESTAURANT_ID TABLE_ID\n");
+}
+
+static int
+admin_qr_rotate(struct rop_ctx *ctx, const char *rid, const char *tid)
+{
+	char	 tok[512], *url = NULL;
+
+	if (!rop_text_is_id(rid) || !rop_text_is_id(tid)) {
+		usage();
+		return 2;
+	}
+	if (rop_auth_table_qr(ctx, rid, tid, 1, tok, sizeof(tok),
+	    &url) == -1) {
+		fprintf(stderr, "rop-admin: %s\n", ctx->err.msg);
+		return 1;
+	}
+	printf("rop-admin: table %s/%s QR code replaced; older codes are "
+	    "refused\ntoken %s\nurl %s\n", rid, tid, tok, url);
+	free(url);
+	return 0;
 }
 
 static int
@@ -106,6 +136,13 @@ main(int argc, char *argv[])
 	struct rop_ctx	 ctx;
 	int		 rc;
 
+	if (argc == 4 && strcmp(argv[1], "qr-rotate") == 0) {
+		if (rop_ctx_init(&ctx, "admin", ROP_CONFIG_SECRETS) == -1)
+			return 1;
+		rc = admin_qr_rotate(&ctx, argv[2], argv[3]);
+		rop_ctx_release(&ctx);
+		return rc;
+	}
 	if (argc != 5 || strcmp(argv[1], "user-set") != 0) {
 		usage();
 		return 2;

@@ -3,8 +3,17 @@
  * tokens (SPEC §5, §7, §9.1, §9.13, §9.22).
  *
  *	auth.login	POST /v1/auth/login
+ *	auth.logout	POST /v1/auth/logout
+ *	auth.logout_all	POST /v1/auth/logout-all
  *	auth.ws		GET  /_auth/ws (nchan_authorize_request subrequest)
  *	table.qr	GET  /v1/restaurants/{rid}/tables/{tid}/qr
+ *	table.qr_rotate	POST /v1/restaurants/{rid}/tables/{tid}/qr:rotate
+ *
+ * Logout (SPEC §15, §16.24) records the revocation in PostgreSQL under
+ * the user's row lock, bumping the user's revision, commits, then
+ * stores the new state in Redis over any older one (rop_auth.c).  A
+ * login issues its token at least one millisecond after the user's
+ * logout-all watermark, so it is never revoked by an earlier one.
  *
  * A failed login looks the same whatever failed (unknown restaurant,
  * unknown user, wrong password): one 401 body, and a missing user still
@@ -20,6 +29,7 @@
 #include "rop_auth.h"
 #include "rop_db.h"
 #include "rop_json.h"
+#include "rop_log.h"
 #include "rop_metrics.h"
 #include "rop_password.h"
 #include "rop_time.h"
@@ -30,6 +40,12 @@
 static int	auth_login(struct rop_ctx *, struct rop_req *);
 static int	auth_ws(struct rop_ctx *, struct rop_req *);
 static int	auth_qr(struct rop_ctx *, struct rop_req *);
+static int	auth_qr_rotate(struct rop_ctx *, struct rop_req *);
+static int	auth_qr_common(struct rop_ctx *, struct rop_req *, int);
+static int	auth_logout(struct rop_ctx *, struct rop_req *);
+static int	auth_logout_all(struct rop_ctx *, struct rop_req *);
+static int	auth_revoke(struct rop_ctx *, const char *, const char *,
+		    int64_t, const char *, int64_t);
 static int	auth_login_fail(struct rop_ctx *);
 static int	auth_ws_query(struct rop_req *, struct rop_req *, char *,
 		    size_t);
@@ -38,20 +54,39 @@ static int	auth_ws_channel(struct rop_ctx *, const char *, char *,
 
 static const struct rop_stmt user_get = {
 	"auth_user_get",
-	"SELECT user_id, role, password_hash FROM users"
+	"SELECT user_id, role, password_hash, tokens_revoked_ms FROM users"
 	" WHERE restaurant_id = $1 AND username = $2", 2, 1
 };
 
-static const struct rop_stmt table_exists = {
-	"auth_table_exists",
-	"SELECT 1 FROM dining_tables WHERE restaurant_id = $1"
-	" AND table_id = $2", 2, 1
+/* The user's row lock and a new revision: every revocation takes it. */
+static const struct rop_stmt user_revise = {
+	"auth_user_revise",
+	"UPDATE users SET tokens_rev = tokens_rev + 1,"
+	" tokens_revoked_ms = greatest(tokens_revoked_ms, $3::bigint)"
+	" WHERE restaurant_id = $1 AND user_id = $2 RETURNING user_id", 3, 0
+};
+
+static const struct rop_stmt jti_revoke = {
+	"auth_jti_revoke",
+	"INSERT INTO revoked_tokens (jti, restaurant_id, user_id, expires_at)"
+	" VALUES ($1, $2, $3, to_timestamp($4::bigint))"
+	" ON CONFLICT (jti) DO NOTHING", 4, 0
+};
+
+/* The user's revocations of tokens expired (with the leeway) a while ago. */
+static const struct rop_stmt jti_prune = {
+	"auth_jti_prune",
+	"DELETE FROM revoked_tokens WHERE restaurant_id = $1 AND user_id = $2"
+	" AND expires_at < now() - interval '1 minute'", 2, 0
 };
 
 static const struct rop_route routes[] = {
-	{ "auth.login",	"POST",	auth_login },
-	{ "auth.ws",	"GET",	auth_ws },
-	{ "table.qr",	"GET",	auth_qr },
+	{ "auth.login",		"POST",	auth_login },
+	{ "auth.logout",	"POST",	auth_logout },
+	{ "auth.logout_all",	"POST",	auth_logout_all },
+	{ "auth.ws",		"GET",	auth_ws },
+	{ "table.qr",		"GET",	auth_qr },
+	{ "table.qr_rotate",	"POST",	auth_qr_rotate },
 	{ NULL, NULL, NULL }
 };
 
@@ -74,7 +109,7 @@ auth_login(struct rop_ctx *ctx, struct rop_req *req)
 	char			 tok[1024], ts[ROP_TIME_BUFSZ];
 	PGresult		*res = NULL;
 	enum rop_role		 role = ROP_ROLE_NONE;
-	int64_t			 exp;
+	int64_t			 exp, issued;
 	int			 rc = -1, found;
 
 	if (rop_req_json(req, &ctx->err, 0, &body) == -1)
@@ -109,8 +144,12 @@ auth_login(struct rop_ctx *ctx, struct rop_req *req)
 		auth_login_fail(ctx);
 		goto out;
 	}
-	if (rop_auth_issue_jwt(ctx, rop_db_str(res, 0, 0), rid, role, tok,
-	    sizeof(tok), &exp) == -1)
+	/* After the last logout-all, even within the same millisecond. */
+	issued = rop_time_now_ms();
+	if (issued <= rop_db_int(res, 0, 3))
+		issued = rop_db_int(res, 0, 3) + 1;
+	if (rop_auth_issue_jwt_at(ctx, rop_db_str(res, 0, 0), rid, role,
+	    issued, tok, sizeof(tok), &exp) == -1)
 		goto out;
 	if ((o = json_object_new_object()) == NULL ||
 	    rop_json_add(o, "token", json_object_new_string(tok)) ||
@@ -260,16 +299,151 @@ out:
 	return rc;
 }
 
+/*
+ * Revoke in one transaction: the user's row lock and new revision (and
+ * logout-all watermark "wm", 0 for none), the user's expired
+ * revocations pruned, then the token's jti when "jti" is set; commit; then the new state into Redis.  Returns 0, or
+ * -1 with ctx->err (404 when the user is not in restaurant "rid").
+ */
 static int
-auth_qr(struct rop_ctx *ctx, struct rop_req *req)
+auth_revoke(struct rop_ctx *ctx, const char *rid, const char *uid,
+    int64_t wm, const char *jti, int64_t exp)
+{
+	const char	*params[4];
+	char		 wmbuf[24], expbuf[24];
+	PGresult	*res = NULL;
+	int		 rc = -1;
+
+	snprintf(wmbuf, sizeof(wmbuf), "%lld", (long long)wm);
+	snprintf(expbuf, sizeof(expbuf), "%lld", (long long)exp);
+	params[0] = rid;
+	params[1] = uid;
+	params[2] = wmbuf;
+	if (rop_db_begin(ctx->db, &ctx->err) == -1 ||
+	    (res = rop_db_exec(ctx->db, &ctx->err, &user_revise,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "NOT_FOUND",
+		    "no such user");
+		goto out;
+	}
+	PQclear(res);
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &jti_prune,
+	    params)) == NULL)
+		goto out;
+	PQclear(res);
+	res = NULL;
+	if (jti != NULL) {
+		params[0] = jti;
+		params[1] = rid;
+		params[2] = uid;
+		params[3] = expbuf;
+		if ((res = rop_db_exec(ctx->db, &ctx->err, &jti_revoke,
+		    params)) == NULL)
+			goto out;
+	}
+	if (rop_db_commit(ctx->db, &ctx->err) == -1)
+		goto out;
+	/*
+	 * Committed: a worker that misses in Redis sees it in PostgreSQL
+	 * now.  Replace the cached state (a failure leaves the old one for
+	 * at most ROP_AUTH_CACHE_TTL seconds; with Redis down every worker
+	 * asks PostgreSQL).
+	 */
+	if (rop_auth_refresh_user(ctx, rid, uid) == -1) {
+		rop_log("warn", ctx->app, ctx->cfg.env,
+		    "revocation state not cached: %s", ctx->err.msg);
+		rop_err_clear(&ctx->err);
+	}
+	rc = 0;
+out:
+	if (rc == -1 && rop_db_in_tx(ctx->db))
+		rop_db_rollback(ctx->db);
+	PQclear(res);
+	return rc;
+}
+
+/* POST /v1/auth/logout: revoke the calling token until its exp. */
+static int
+auth_logout(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_principal	 p;
+
+	if (rop_auth_caller(ctx, req, 0, &p) == -1)
+		return -1;
+	memcpy(req->log_rid_buf, p.rid, sizeof(req->log_rid_buf));
+	req->log_rid = req->log_rid_buf;
+	if (rop_req_no_payload(req, &ctx->err) == -1 ||
+	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1 ||
+	    auth_revoke(ctx, p.rid, p.sub, 0, p.jti, p.exp) == -1)
+		return -1;
+	return rop_reply_raw(req, 204, NULL, NULL, 0);
+}
+
+/*
+ * POST /v1/auth/logout-all {"userId"?}: revoke every token of the user
+ * (the caller by default) issued up to now.  Another user: MANAGER+,
+ * of the caller's restaurant (another's is unknown here: 404).
+ */
+static int
+auth_logout_all(struct rop_ctx *ctx, struct rop_req *req)
+{
+	static const char *const keys[] = { "userId", NULL };
+	struct rop_principal	 p;
+	struct json_object	*body = NULL;
+	const char		*uid = NULL;
+	int64_t			 wm;
+	int			 rc = -1;
+
+	if (rop_auth_caller(ctx, req, 0, &p) == -1)
+		return -1;
+	memcpy(req->log_rid_buf, p.rid, sizeof(req->log_rid_buf));
+	req->log_rid = req->log_rid_buf;
+	if (rop_req_json(req, &ctx->err, 1, &body) == -1)
+		goto out;
+	if (body != NULL && (rop_json_only(&ctx->err, body, "", keys) == -1 ||
+	    rop_json_string(&ctx->err, body, "", "userId", 0, 1, 64,
+	    &uid) == -1))
+		goto out;
+	if (uid != NULL && !rop_text_is_id(uid)) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "bad userId");
+		rop_err_detail(&ctx->err, "field", "userId");
+		goto out;
+	}
+	if (rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1)
+		goto out;
+	if (uid == NULL)
+		uid = p.sub;
+	if (strcmp(uid, p.sub) != 0 &&
+	    rop_auth_allow(ctx, &p, ROP_RS_MANAGE, NULL) == -1)
+		goto out;
+	/*
+	 * Everything issued up to now, the calling token included when it
+	 * is the user's (its issue time may lie a little ahead of ours).
+	 */
+	wm = rop_time_now_ms();
+	if (strcmp(uid, p.sub) == 0 && p.iat_ms > wm)
+		wm = p.iat_ms;
+	if (auth_revoke(ctx, p.rid, uid, wm, NULL, 0) == -1)
+		goto out;
+	rc = rop_reply_raw(req, 204, NULL, NULL, 0);
+out:
+	json_object_put(body);
+	return rc;
+}
+
+/*
+ * GET …/qr (rotate 0) and POST …/qr:rotate (rotate 1): the table's QR
+ * token and URL, MANAGER+ of the restaurant.
+ */
+static int
+auth_qr_common(struct rop_ctx *ctx, struct rop_req *req, int rotate)
 {
 	struct rop_principal	 p;
 	struct json_object	*o = NULL;
-	const char		*rid, *tid, *params[2];
+	const char		*rid, *tid;
 	char			 tok[512], *url = NULL;
-	PGresult		*res = NULL;
-	int64_t			 exp = 0;
-	size_t			 n, blen;
 	int			 rc = -1;
 
 	rid = rop_req_param(req, "ROP_RESTAURANT_ID");
@@ -282,34 +456,12 @@ auth_qr(struct rop_ctx *ctx, struct rop_req *req)
 	req->log_tid = tid;
 	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
 	    rop_auth_tenant(ctx, &p, rid, "RESTAURANT_NOT_FOUND") == -1 ||
+	    (rotate && rop_req_no_payload(req, &ctx->err) == -1) ||
 	    rop_auth_allow(ctx, &p, ROP_RS_MANAGE, NULL) == -1)
 		goto out;
-	params[0] = rid;
-	params[1] = tid;
-	if ((res = rop_db_exec(ctx->db, &ctx->err, &table_exists,
-	    params)) == NULL)
+	if (rop_auth_table_qr(ctx, rid, tid, rotate, tok, sizeof(tok),
+	    &url) == -1)
 		goto out;
-	if (PQntuples(res) != 1) {
-		rop_err_set(&ctx->err, ROP_ENOTFOUND, "TABLE_NOT_FOUND",
-		    "no table %s", tid);
-		goto out;
-	}
-	if (ctx->cfg.table_token_ttl > 0)
-		exp = rop_time_now_ms() / 1000 + ctx->cfg.table_token_ttl;
-	if (rop_auth_issue_table(ctx, rid, tid, exp, tok, sizeof(tok)) == -1)
-		goto out;
-	/* Token characters are URL-safe: [A-Za-z0-9_.-]. */
-	n = strlen(ctx->cfg.public_base) + strlen(rid) + strlen(tid) +
-	    strlen(tok) + 16;
-	if ((url = malloc(n)) == NULL) {
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "qr url");
-		goto out;
-	}
-	blen = strlen(ctx->cfg.public_base);
-	while (blen > 0 && ctx->cfg.public_base[blen - 1] == '/')
-		blen--;
-	snprintf(url, n, "%.*s/t/%s/%s?token=%s", (int)blen,
-	    ctx->cfg.public_base, rid, tid, tok);
 	if ((o = json_object_new_object()) == NULL ||
 	    rop_json_add(o, "token", json_object_new_string(tok)) ||
 	    rop_json_add(o, "url", json_object_new_string(url))) {
@@ -319,9 +471,20 @@ auth_qr(struct rop_ctx *ctx, struct rop_req *req)
 	rc = rop_reply_json(req, 200, o);
 out:
 	free(url);
-	PQclear(res);
 	json_object_put(o);
 	return rc;
+}
+
+static int
+auth_qr(struct rop_ctx *ctx, struct rop_req *req)
+{
+	return auth_qr_common(ctx, req, 0);
+}
+
+static int
+auth_qr_rotate(struct rop_ctx *ctx, struct rop_req *req)
+{
+	return auth_qr_common(ctx, req, 1);
 }
 
 int

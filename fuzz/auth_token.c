@@ -7,7 +7,7 @@
  *	0	the rest is a raw token for rop_auth_token()
  *	1	the rest is a JWT claims text, signed here with the secret
  *	2	the rest is a JWT header text, signed here (fixed claims)
- *	3	the rest is a table token payload ("rid|tid|exp"), signed
+ *	3	the rest is a table token payload ("rid|tid|exp[|gen]"), signed
  *	4	the rest is an Authorization header value
  *	5	the rest is a query string (access_token=...)
  *

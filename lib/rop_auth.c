@@ -4,12 +4,24 @@
  *
  * A JWT is base64url(header).base64url(claims).base64url(HMAC-SHA256)
  * with the header {"alg":"HS256","typ":"JWT"} and exactly the claims
- * sub, rid, role, iat, exp and jti.  A table token is
- *	t1.base64url("rid|tid|exp").base64url(HMAC-SHA256)
- * signed with its own secret, exp 0 meaning "never".  Verification is
- * strict (canonical base64url, no padding, known header and claims,
- * right types) and never touches the database or Redis, so it serves
- * the nchan authorizer and unit tests as well as every app.
+ * sub, rid, role, iat, exp and jti; the jti is a UUIDv7 whose first
+ * 48 bits are the issue time in milliseconds.  A table token is
+ *	t1.base64url("rid|tid|exp[|gen]").base64url(HMAC-SHA256)
+ * signed with its own secret, exp 0 meaning "never", gen the table's QR
+ * generation (absent: 0, the format before generations).  Verification
+ * (rop_auth_token) is strict (canonical base64url, no padding, known
+ * header and claims, right types) and never touches the database or
+ * Redis, so it serves unit tests and fuzzers too; rop_auth_caller()
+ * then asks rop_auth_live() whether the token was revoked.
+ *
+ * Revocation state, per user: "tokens_rev tokens_revoked_ms jti..."
+ * (the revision, the logout-all watermark, the logged-out jtis not yet
+ * expired), cached in Redis under auth:user:{rid}:{uid}; per table:
+ * "qr_generation" under auth:table:{rid}:{tid}.  Writers store a state
+ * only over an older revision (rop_cache_set_newer), so a reader that
+ * loaded a state just before a logout committed cannot put it back over
+ * the logout's.  Every request pays one Redis GET (a point SELECT when
+ * Redis misses or is down), never more.
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -24,9 +36,12 @@
 
 #include "rop_app.h"
 #include "rop_auth.h"
+#include "rop_cache.h"
+#include "rop_db.h"
 #include "rop_http.h"
 #include "rop_id.h"
 #include "rop_json.h"
+#include "rop_log.h"
 #include "rop_time.h"
 #include "domain/rop_text.h"
 
@@ -60,6 +75,36 @@ static int	auth_table(struct rop_ctx *, const char *, size_t,
 		    struct rop_principal *);
 static int	auth_is_uuid(const char *);
 static int64_t	auth_now(void);
+static int64_t	auth_jti_ms(const char *, int64_t);
+static int	auth_user_state(struct rop_ctx *, const char *, const char *,
+		    char **, int);
+static int	auth_table_state(struct rop_ctx *, const char *, const char *,
+		    char **, int);
+static int	auth_revoked(const char *, const struct rop_principal *);
+
+static const struct rop_stmt user_state = {
+	"auth_user_state",
+	"SELECT u.tokens_rev, u.tokens_revoked_ms,"
+	" coalesce(string_agg(r.jti::text, ' '), '')"
+	" FROM users u LEFT JOIN revoked_tokens r"
+	" ON r.restaurant_id = u.restaurant_id AND r.user_id = u.user_id"
+	" AND r.expires_at > now() - interval '1 minute'"
+	" WHERE u.restaurant_id = $1 AND u.user_id = $2"
+	" GROUP BY u.tokens_rev, u.tokens_revoked_ms", 2, 1
+};
+
+static const struct rop_stmt table_rotate = {
+	"auth_table_rotate",
+	"UPDATE dining_tables SET qr_generation = qr_generation + 1"
+	" WHERE restaurant_id = $1 AND table_id = $2"
+	" RETURNING qr_generation", 2, 0
+};
+
+static const struct rop_stmt table_state = {
+	"auth_table_state",
+	"SELECT qr_generation FROM dining_tables"
+	" WHERE restaurant_id = $1 AND table_id = $2", 2, 1
+};
 
 static int64_t
 auth_now(void)
@@ -324,6 +369,7 @@ auth_jwt_claims(struct rop_ctx *ctx, const unsigned char *buf, size_t len,
 	const char		*sub, *rid, *role, *jti;
 	int64_t			 iat, exp;
 	enum rop_role		 r;
+	size_t			 i;
 	int			 rc = -1;
 
 	memset(&scratch, 0, sizeof(scratch));
@@ -355,6 +401,11 @@ auth_jwt_claims(struct rop_ctx *ctx, const unsigned char *buf, size_t len,
 	snprintf(p->rid, sizeof(p->rid), "%s", rid);
 	snprintf(p->sub, sizeof(p->sub), "%s", sub);
 	p->exp = exp;
+	for (i = 0; i < ROP_UUID_LEN; i++)
+		p->jti[i] = (char)(jti[i] >= 'A' && jti[i] <= 'F' ?
+		    jti[i] - 'A' + 'a' : jti[i]);
+	p->jti[ROP_UUID_LEN] = '\0';
+	p->iat_ms = auth_jti_ms(p->jti, iat);
 	rc = 0;
 out:
 	json_object_put(c);
@@ -389,11 +440,11 @@ static int
 auth_table(struct rop_ctx *ctx, const char *tok, size_t len,
     struct rop_principal *p)
 {
-	unsigned char	 raw[160];
-	char		 text[161], *bar1, *bar2, *end;
+	unsigned char	 raw[200];
+	char		 text[201], *bar1, *bar2, *bar3, *end;
 	const char	*body = tok + 3, *dot;
 	size_t		 rawlen;
-	long long	 exp;
+	long long	 exp, gen = 0;
 
 	if ((dot = memchr(body, '.', len - 3)) == NULL ||
 	    memchr(dot + 1, '.', len - (size_t)(dot + 1 - tok)) != NULL)
@@ -411,6 +462,15 @@ auth_table(struct rop_ctx *ctx, const char *tok, size_t len,
 		return auth_fail(ctx, "malformed table token");
 	*bar1++ = '\0';
 	*bar2++ = '\0';
+	if ((bar3 = strchr(bar2, '|')) != NULL) {
+		*bar3++ = '\0';
+		/* A generation is 1..10^18, no sign, no leading zero. */
+		if (bar3[0] < '1' || bar3[0] > '9' || strlen(bar3) > 18)
+			return auth_fail(ctx, "malformed table token");
+		gen = strtoll(bar3, &end, 10);
+		if (*end != '\0')
+			return auth_fail(ctx, "malformed table token");
+	}
 	if (!rop_text_is_id(text) || !rop_text_is_id(bar1) ||
 	    bar2[0] < '0' || bar2[0] > '9' ||
 	    (bar2[0] == '0' && bar2[1] != '\0') || strlen(bar2) > 18)
@@ -426,6 +486,7 @@ auth_table(struct rop_ctx *ctx, const char *tok, size_t len,
 	memcpy(p->rid, text, strlen(text) + 1);
 	memcpy(p->tid, bar1, strlen(bar1) + 1);
 	p->exp = exp;
+	p->gen = gen;
 	return 0;
 }
 
@@ -477,7 +538,255 @@ rop_auth_caller(struct rop_ctx *ctx, struct rop_req *req, int allow_query,
 		return auth_fail(ctx, "authentication required");
 	r = rop_auth_token(ctx, buf, p);
 	OPENSSL_cleanse(buf, sizeof(buf));
+	/*
+	 * rop_ctx_init() gives every program both adapters; a context
+	 * without them is a unit test or fuzzer checking the token alone.
+	 */
+	if (r == 0 && ctx->db != NULL && ctx->cache != NULL &&
+	    rop_auth_live(ctx, p) == -1)
+		return -1;
 	return r;
+}
+
+/*
+ * The issue time of a token in milliseconds: the UUIDv7 timestamp of
+ * its jti, or (a random v4 jti, from before UUIDv7 or another issuer)
+ * the last millisecond of its iat second, so that a logout-all in that
+ * second revokes it.
+ */
+static int64_t
+auth_jti_ms(const char *jti, int64_t iat)
+{
+	int64_t	 ms = 0;
+	int	 i, d;
+
+	if (strlen(jti) != ROP_UUID_LEN || jti[14] != '7')
+		return iat * 1000 + 999;
+	for (i = 0; i < 13; i++) {
+		if (i == 8)
+			continue;
+		d = jti[i] <= '9' ? jti[i] - '0' : (jti[i] | 0x20) - 'a' + 10;
+		ms = ms << 4 | d;
+	}
+	return ms;
+}
+
+/*
+ * Load the user's revocation state "rev wm jti..." from PostgreSQL into
+ * *out (malloc'd); with "store", put it into Redis unless a newer one is
+ * there.  A user unknown here (a token minted for tests, a deleted
+ * user) has the empty state "0 0".  Returns 0, or -1 with ctx->err.
+ */
+static int
+auth_user_state(struct rop_ctx *ctx, const char *rid, const char *uid,
+    char **out, int store)
+{
+	const char	*params[2] = { rid, uid };
+	char		 key[160];
+	PGresult	*res;
+	long long	 rev = 0;
+	size_t		 n;
+
+	*out = NULL;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &user_state,
+	    params)) == NULL)
+		return -1;
+	n = PQntuples(res) == 1 ? strlen(rop_db_str(res, 0, 2)) : 0;
+	if ((*out = malloc(n + 48)) == NULL) {
+		PQclear(res);
+		return rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "auth state");
+	}
+	if (PQntuples(res) == 1) {
+		rev = (long long)rop_db_int(res, 0, 0);
+		snprintf(*out, n + 48, "%lld %lld %s", rev,
+		    (long long)rop_db_int(res, 0, 1), rop_db_str(res, 0, 2));
+	} else
+		snprintf(*out, n + 48, "0 0 ");
+	PQclear(res);
+	if (store) {
+		snprintf(key, sizeof(key), "auth:user:%s:%s", rid, uid);
+		if (rop_cache_set_newer(ctx->cache, key, rev, *out,
+		    strlen(*out), ROP_AUTH_CACHE_TTL) == -1)
+			return rop_err_set(&ctx->err, ROP_EUNAVAIL, NULL,
+			    "redis: %s", rop_cache_errstr(ctx->cache));
+	}
+	return 0;
+}
+
+/* The same for a table: "qr_generation" (an unknown table: "0"). */
+static int
+auth_table_state(struct rop_ctx *ctx, const char *rid, const char *tid,
+    char **out, int store)
+{
+	const char	*params[2] = { rid, tid };
+	char		 key[160];
+	PGresult	*res;
+	long long	 gen = 0;
+
+	*out = NULL;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &table_state,
+	    params)) == NULL)
+		return -1;
+	if (PQntuples(res) == 1)
+		gen = (long long)rop_db_int(res, 0, 0);
+	PQclear(res);
+	if ((*out = malloc(24)) == NULL)
+		return rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "auth state");
+	snprintf(*out, 24, "%lld", gen);
+	if (store) {
+		snprintf(key, sizeof(key), "auth:table:%s:%s", rid, tid);
+		if (rop_cache_set_newer(ctx->cache, key, gen, *out,
+		    strlen(*out), ROP_AUTH_CACHE_TTL) == -1)
+			return rop_err_set(&ctx->err, ROP_EUNAVAIL, NULL,
+			    "redis: %s", rop_cache_errstr(ctx->cache));
+	}
+	return 0;
+}
+
+/* 1 when "state" (see above) revokes the token of p, else 0. */
+static int
+auth_revoked(const char *state, const struct rop_principal *p)
+{
+	const char	*s;
+	char		*end;
+	long long	 v;
+	size_t		 n;
+
+	if (p->role == ROP_ROLE_TABLE) {
+		v = strtoll(state, &end, 10);
+		return end == state || v != p->gen;
+	}
+	(void)strtoll(state, &end, 10);		/* the revision */
+	if (end == state)
+		return 1;
+	s = end;
+	v = strtoll(s, &end, 10);
+	if (end == s)
+		return 1;
+	if (p->iat_ms <= v)
+		return 1;
+	n = strlen(p->jti);
+	for (s = end; (s = strstr(s, p->jti)) != NULL; s += n)
+		if (s[-1] == ' ' && (s[n] == ' ' || s[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+int
+rop_auth_live(struct rop_ctx *ctx, const struct rop_principal *p)
+{
+	const char	*id = p->role == ROP_ROLE_TABLE ? p->tid : p->sub;
+	char		 key[160], *state = NULL;
+	size_t		 len;
+	int		 r, revoked;
+
+	if (p->role == ROP_ROLE_TABLE)
+		snprintf(key, sizeof(key), "auth:table:%s:%s", p->rid, id);
+	else
+		snprintf(key, sizeof(key), "auth:user:%s:%s", p->rid, id);
+	if ((r = rop_cache_get(ctx->cache, key, &state, &len)) != 1) {
+		/*
+		 * A miss: load and cache it.  Redis down: PostgreSQL
+		 * answers every time (storing it would only fail).
+		 */
+		if ((p->role == ROP_ROLE_TABLE ?
+		    auth_table_state(ctx, p->rid, id, &state, r == 0) :
+		    auth_user_state(ctx, p->rid, id, &state, r == 0)) == -1 &&
+		    state == NULL)
+			return -1;
+		rop_err_clear(&ctx->err);
+	}
+	revoked = auth_revoked(state, p);
+	free(state);
+	if (revoked)
+		return auth_fail(ctx, p->role == ROP_ROLE_TABLE ?
+		    "table token of a replaced QR code" : "token revoked");
+	return 0;
+}
+
+int
+rop_auth_refresh_user(struct rop_ctx *ctx, const char *rid, const char *uid)
+{
+	char	*state = NULL;
+	int	 rc;
+
+	rc = auth_user_state(ctx, rid, uid, &state, 1);
+	free(state);
+	return rc;
+}
+
+int
+rop_auth_table_qr(struct rop_ctx *ctx, const char *rid, const char *tid,
+    int rotate, char *tok, size_t toksz, char **url)
+{
+	const char	*params[2] = { rid, tid };
+	PGresult	*res = NULL;
+	int64_t		 exp = 0, gen;
+	size_t		 n, blen;
+	int		 rc = -1;
+
+	*url = NULL;
+	if (rotate) {
+		if (rop_db_begin(ctx->db, &ctx->err) == -1 ||
+		    (res = rop_db_exec(ctx->db, &ctx->err, &table_rotate,
+		    params)) == NULL)
+			goto out;
+	} else if ((res = rop_db_exec(ctx->db, &ctx->err, &table_state,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "TABLE_NOT_FOUND",
+		    "no table %s", tid);
+		goto out;
+	}
+	gen = rop_db_int(res, 0, 0);
+	if (rotate) {
+		if (rop_db_commit(ctx->db, &ctx->err) == -1)
+			goto out;
+		/*
+		 * Committed: every worker asking PostgreSQL sees it now;
+		 * put it in Redis too, over the older cached generation.
+		 */
+		if (rop_auth_refresh_table(ctx, rid, tid) == -1) {
+			rop_log("warn", ctx->app, ctx->cfg.env,
+			    "QR generation not cached: %s", ctx->err.msg);
+			rop_err_clear(&ctx->err);
+		}
+	}
+	if (ctx->cfg.table_token_ttl > 0)
+		exp = rop_time_now_ms() / 1000 + ctx->cfg.table_token_ttl;
+	if (rop_auth_issue_table_gen(ctx, rid, tid, exp, gen, tok,
+	    toksz) == -1)
+		goto out;
+	/* Token characters are URL-safe: [A-Za-z0-9_.-]. */
+	n = strlen(ctx->cfg.public_base) + strlen(rid) + strlen(tid) +
+	    strlen(tok) + 16;
+	if ((*url = malloc(n)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "qr url");
+		goto out;
+	}
+	blen = strlen(ctx->cfg.public_base);
+	while (blen > 0 && ctx->cfg.public_base[blen - 1] == '/')
+		blen--;
+	snprintf(*url, n, "%.*s/t/%s/%s?token=%s", (int)blen,
+	    ctx->cfg.public_base, rid, tid, tok);
+	rc = 0;
+out:
+	if (rc == -1 && rop_db_in_tx(ctx->db))
+		rop_db_rollback(ctx->db);
+	PQclear(res);
+	return rc;
+}
+
+int
+rop_auth_refresh_table(struct rop_ctx *ctx, const char *rid, const char *tid)
+{
+	char	*state = NULL;
+	int	 rc;
+
+	rc = auth_table_state(ctx, rid, tid, &state, 1);
+	free(state);
+	return rc;
 }
 
 int
@@ -510,14 +819,28 @@ int
 rop_auth_issue_jwt(struct rop_ctx *ctx, const char *user_id, const char *rid,
     enum rop_role role, char *buf, size_t bufsz, int64_t *exp)
 {
+	return rop_auth_issue_jwt_at(ctx, user_id, rid, role, 0, buf, bufsz,
+	    exp);
+}
+
+int
+rop_auth_issue_jwt_at(struct rop_ctx *ctx, const char *user_id,
+    const char *rid, enum rop_role role, int64_t issued_ms, char *buf,
+    size_t bufsz, int64_t *exp)
+{
 	static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 	struct json_object	*c = NULL;
 	unsigned char		 mac[AUTH_MAC_LEN];
 	char			 jti[ROP_UUID_LEN + 1];
 	const char		*text;
 	size_t			 tlen, off;
-	int64_t			 now = auth_now();
-	int			 n, rc = -1;
+	int64_t			 now;
+	int			 n, i, rc = -1;
+	static const char	 hex[] = "0123456789abcdef";
+
+	if (issued_ms <= 0)
+		issued_ms = rop_time_now_ms();
+	now = issued_ms / 1000;
 
 	if (!rop_text_is_id(user_id) || !rop_text_is_id(rid) ||
 	    rop_role_parse(rop_role_name(role)) == ROP_ROLE_NONE)
@@ -526,6 +849,13 @@ rop_auth_issue_jwt(struct rop_ctx *ctx, const char *user_id, const char *rid,
 	if (ctx->cfg.jwt_secret[0] == '\0' || rop_id_uuid(jti) == -1)
 		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
 		    "jwt: no secret or no randomness");
+	/* UUIDv7: 48 bits of issue time (ms), version 7, the rest random. */
+	for (i = 0, n = 11; i < 13; i++) {
+		if (i == 8)
+			continue;
+		jti[i] = hex[(issued_ms >> (4 * n--)) & 15];
+	}
+	jti[14] = '7';
 	if ((c = json_object_new_object()) == NULL ||
 	    rop_json_add(c, "sub", json_object_new_string(user_id)) ||
 	    rop_json_add(c, "rid", json_object_new_string(rid)) ||
@@ -574,19 +904,32 @@ int
 rop_auth_issue_table(struct rop_ctx *ctx, const char *rid, const char *tid,
     int64_t exp, char *buf, size_t bufsz)
 {
+	return rop_auth_issue_table_gen(ctx, rid, tid, exp, 0, buf, bufsz);
+}
+
+int
+rop_auth_issue_table_gen(struct rop_ctx *ctx, const char *rid,
+    const char *tid, int64_t exp, int64_t gen, char *buf, size_t bufsz)
+{
 	unsigned char	 mac[AUTH_MAC_LEN];
-	char		 raw[160];
+	char		 raw[200];
 	size_t		 off;
 	int		 n;
 
 	if (!rop_text_is_id(rid) || !rop_text_is_id(tid) || exp < 0 ||
-	    exp > 999999999999999999LL)
+	    exp > 999999999999999999LL || gen < 0 ||
+	    gen > 999999999999999999LL)
 		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
 		    "table token: bad restaurant, table or expiry");
 	if (ctx->cfg.table_secret[0] == '\0')
 		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
 		    "table token: no secret");
-	n = snprintf(raw, sizeof(raw), "%s|%s|%lld", rid, tid, (long long)exp);
+	if (gen == 0)
+		n = snprintf(raw, sizeof(raw), "%s|%s|%lld", rid, tid,
+		    (long long)exp);
+	else
+		n = snprintf(raw, sizeof(raw), "%s|%s|%lld|%lld", rid, tid,
+		    (long long)exp, (long long)gen);
 	if (bufsz < 4)
 		goto small;
 	memcpy(buf, AUTH_TABLE_PREFIX, 3);

@@ -239,6 +239,43 @@ rop_cache_setex(struct rop_cache *rc, const char *key, const char *val,
 }
 
 int
+rop_cache_set_newer(struct rop_cache *rc, const char *key, long long version,
+    const char *val, size_t len, int ttl)
+{
+	static const char script[] =
+	    "local c = redis.call('GET', KEYS[1]) "
+	    "if c then local v = tonumber(string.match(c, '^%d+')) "
+	    "if v and v >= tonumber(ARGV[1]) then return 0 end end "
+	    "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1";
+	char		 vbuf[24], ttlbuf[16];
+	const char	*argv[7] = { "EVAL", script, "1", key, vbuf, val,
+			    ttlbuf };
+	size_t		 lens[7];
+	redisReply	*r;
+	int		 rv;
+
+	snprintf(vbuf, sizeof(vbuf), "%lld", version);
+	snprintf(ttlbuf, sizeof(ttlbuf), "%d", ttl);
+	/*
+	 * These writes replace a state other workers may be reading:
+	 * worth a connection attempt even inside the backoff.
+	 */
+	rc->next_try_us = 0;
+	lens[0] = 4;
+	lens[1] = sizeof(script) - 1;
+	lens[2] = 1;
+	lens[3] = strlen(key);
+	lens[4] = strlen(vbuf);
+	lens[5] = len;
+	lens[6] = strlen(ttlbuf);
+	if ((r = cache_cmd(rc, 7, argv, lens)) == NULL)
+		return -1;
+	rv = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	return rv;
+}
+
+int
 rop_cache_publish(struct rop_cache *rc, const char *channel, const char *msg,
     size_t len)
 {

@@ -28,6 +28,14 @@ int		 rop_cache_get(struct rop_cache *, const char *key,
 /* SET key val EX ttl.  Returns 0 or -1. */
 int		 rop_cache_setex(struct rop_cache *, const char *key,
 		    const char *val, size_t len, int ttl);
+/*
+ * SET key val EX ttl unless the key holds a value whose leading
+ * decimal "version" is >= "version" (val must start with it): a writer
+ * holding an older state never overwrites a newer one (one EVAL).
+ * Returns 1 written, 0 kept the newer value, -1 when Redis failed.
+ */
+int		 rop_cache_set_newer(struct rop_cache *, const char *key,
+		    long long version, const char *val, size_t len, int ttl);
 /* PUBLISH channel msg.  Returns 0 or -1. */
 int		 rop_cache_publish(struct rop_cache *, const char *channel,
 		    const char *msg, size_t len);

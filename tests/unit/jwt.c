@@ -38,6 +38,7 @@ static void	 test_claims(void);
 static void	 test_expiry(void);
 static void	 test_table(void);
 static void	 test_checks(void);
+static void	 test_revocable(void);
 static void	 test_caller(void);
 
 /* Base64url without padding of buf[0..n) into out. */
@@ -373,6 +374,47 @@ test_expiry(void)
 #undef EXPC
 }
 
+/*
+ * What revocation relies on (SPEC §16.24): the issue millisecond in a
+ * UUIDv7 jti (a v4 jti counts as the last millisecond of its iat) and
+ * the table token's QR generation.
+ */
+static void
+test_revocable(void)
+{
+	struct rop_principal	 p;
+	char			 tok[1024], tok0[512], *cl, *t;
+	int64_t			 exp, ms = (int64_t)time(NULL) * 1000 + 123;
+
+	ok(rop_auth_issue_jwt_at(&ctx, "usr_1", "rst_001", ROP_ROLE_WAITER,
+	    ms, tok, sizeof(tok), &exp) == 0 &&
+	    rop_auth_token(&ctx, tok, &p) == 0, "issue at a millisecond");
+	is_int(p.iat_ms, ms, "the jti carries the issue millisecond");
+	ok(p.jti[14] == '7' && strlen(p.jti) == 36, "jti is a UUIDv7: %s",
+	    p.jti);
+	is_int(exp, ms / 1000 + ctx.cfg.token_ttl, "exp from the iat second");
+	cl = claims("usr_1", "rst_001", "ADMIN", ms / 1000, ms / 1000 + 600,
+	    UUID);
+	t = forge("{\"alg\":\"HS256\"}", cl, JWT_SECRET, 0);
+	ok(rop_auth_token(&ctx, t, &p) == 0 &&
+	    p.iat_ms == ms / 1000 * 1000 + 999 &&
+	    strcmp(p.jti, UUID) == 0,
+	    "a v4 jti: the last millisecond of its iat second");
+	free(t);
+	free(cl);
+	ok(rop_auth_issue_table_gen(&ctx, "rst_001", "tbl_001", 0, 7, tok,
+	    sizeof(tok)) == 0 && rop_auth_token(&ctx, tok, &p) == 0 &&
+	    p.gen == 7 && strcmp(p.tid, "tbl_001") == 0,
+	    "a table token carries its generation");
+	ok(rop_auth_issue_table_gen(&ctx, "rst_001", "tbl_001", 0, 0, tok,
+	    sizeof(tok)) == 0 && rop_auth_issue_table(&ctx, "rst_001",
+	    "tbl_001", 0, tok0, sizeof(tok0)) == 0 && strcmp(tok, tok0) == 0 &&
+	    rop_auth_token(&ctx, tok, &p) == 0 && p.gen == 0,
+	    "generation 0 is the token format from before generations");
+	ok(rop_auth_issue_table_gen(&ctx, "rst_001", "tbl_001", 0, -1, tok,
+	    sizeof(tok)) == -1, "no negative generation");
+}
+
 static void
 test_table(void)
 {
@@ -431,6 +473,15 @@ test_table(void)
 	TBL("", TABLE_SECRET, 401, "empty payload");
 	TBL("rst_001|tbl_003|99999999999999999999", TABLE_SECRET, 401,
 	    "20-digit expiry");
+	TBL("rst_001|tbl_003|0|2", TABLE_SECRET, 0, "generation 2: accepted");
+	TBL("rst_001|tbl_003|0|0", TABLE_SECRET, 401,
+	    "generation 0 is written as no field");
+	TBL("rst_001|tbl_003|0|02", TABLE_SECRET, 401, "leading zero generation");
+	TBL("rst_001|tbl_003|0|-1", TABLE_SECRET, 401, "negative generation");
+	TBL("rst_001|tbl_003|0|", TABLE_SECRET, 401, "empty generation");
+	TBL("rst_001|tbl_003|0|1|1", TABLE_SECRET, 401, "five fields");
+	TBL("rst_001|tbl_003|0|1234567890123456789", TABLE_SECRET, 401,
+	    "19-digit generation");
 #undef TBL
 	/* A NUL byte inside the payload. */
 	memcpy(raw, "rst_001\0|tbl|0", 14);
@@ -542,6 +593,7 @@ main(void)
 	test_table();
 	test_checks();
 	test_caller();
+	test_revocable();
 
 	/* Without secrets nothing verifies and nothing is issued. */
 	{
