@@ -108,8 +108,8 @@ BEGIN
         'TO %I', app);
     EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO %I',
         app);
-    EXECUTE format('REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA public '
-        'FROM %I', app);
+    EXECUTE format('REVOKE EXECUTE ON PROCEDURE rop_app_grant(), '
+        'rop_app_privileges(regclass, text) FROM %I', app);
     EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public '
         'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I',
         current_user, app);
@@ -122,7 +122,8 @@ BEGIN
         CALL rop_app_privileges(r.table_name::regclass, r.privileges);
     END LOOP;
 END $$;
-REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA public FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE rop_app_grant(),
+    rop_app_privileges(regclass, text) FROM PUBLIC;
 
 -- Narrower where the code needs less (checked against every statement
 -- in fcgi-apps/ and lib/): the outbox is appended to and read, never

@@ -74,6 +74,8 @@ my @denied = (
 	[ "INSERT INTO schema_migrations VALUES (999, 'evil')", 'write schema_migrations' ],
 	[ 'UPDATE schema_migrations SET name = name', 'UPDATE schema_migrations' ],
 	[ "CALL rop_app_privileges('orders', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')", 'call the migrations\' grant helper' ],
+	[ 'CALL rop_app_grant()', 'call rop_app_grant' ],
+	[ "INSERT INTO app_privileges VALUES ('orders', '')", 'write the grant rules' ],
 );
 for my $d (@denied) {
 	my ($c, $o) = psql_as($APP, $d->[0]);
