@@ -38,6 +38,17 @@ for my $u (qw(secretive nobody)) {
 	is($s->post('/v1/auth/login', { restaurantId => 'rst_001', username => $u,
 	    password => $WRONG })->{status}, 401, "login $u with a wrong password: 401");
 }
+# Bad login bodies around the password: their error answers and log
+# lines name the field, never its value.
+for my $bad ({ restaurantId => 'rst_001', username => 'secretive', password => $PASS, extra => 1 },
+    { restaurantId => 'rst_001', username => 'secretive', password => [ $PASS ] },
+    { restaurantId => 'rst_001', username => 'secretive', password => $PASS x 100 },
+    \qq({"restaurantId":"rst_001","username":"secretive","password":"$PASS"),
+    \qq({"restaurantId":"rst_001","username":"secretive","password":"$PASS\x01"})) {
+	my $br = $s->post('/v1/auth/login', $bad);
+	like($br->{status}, qr/^4\d\d$/, "a bad login body: $br->{status}");
+	unlike($br->{body}, qr/\Q$PASS\E/, '... its answer does not echo the password');
+}
 my $M = $s->bearer($token);
 is($s->post('/v1/restaurants/rst_001/tables/tbl_001/open', undef, $M)->{status},
     200, 'the token works');
