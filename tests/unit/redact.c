@@ -3,7 +3,9 @@
  * line (SPEC §15), rop_redact and rop_redact_secret.
  */
 #include <string.h>
+#include <unistd.h>
 
+#include "rop_log.h"
 #include "rop_redact.h"
 #include "../tap.h"
 
@@ -46,5 +48,28 @@ main(void)
 	is_str(r("abc", ""), "abc", "an empty secret changes nothing");
 	rop_redact(small, sizeof(small), "redis://:longpassword@h");
 	is_str(small, "redis://:**", "truncated, still NUL-terminated");
+
+	/* Every log line's message goes through it. */
+	{
+		int	 fds[2], saved = dup(STDERR_FILENO);
+		char	 line[2048];
+		ssize_t	 n;
+
+		if (pipe(fds) == -1 || saved == -1)
+			return 1;
+		dup2(fds[1], STDERR_FILENO);
+		rop_log("info", "relay", "test", "relay x publishing to "
+		    "http://user:hunter2@127.0.0.1/pub; redis "
+		    "redis://:hunter3@h:6379");
+		dup2(saved, STDERR_FILENO);
+		close(fds[1]);
+		n = read(fds[0], line, sizeof(line) - 1);
+		line[n > 0 ? n : 0] = '\0';
+		close(fds[0]);
+		ok(strstr(line, "hunter") == NULL &&
+		    strstr(line, "http://user:***@127.0.0.1/pub") != NULL &&
+		    strstr(line, "redis://:***@h:6379") != NULL,
+		    "rop_log: no URL password in a log line");
+	}
 	return tap_done();
 }
