@@ -14,6 +14,7 @@
 
 #include "rop_db.h"
 #include "rop_err.h"
+#include "rop_redact.h"
 #include "rop_time.h"
 
 #define DB_MAX_PREPARED		256
@@ -33,6 +34,7 @@ struct rop_db {
 };
 
 static int	db_connect(struct rop_db *, struct rop_err *);
+static void	db_connect_why(const struct rop_db *, char *, size_t);
 static void	db_drop(struct rop_db *);
 static int	db_lost(struct rop_db *);
 static int	db_prepare(struct rop_db *, struct rop_err *,
@@ -99,13 +101,48 @@ db_connect(struct rop_db *db, struct rop_err *err)
 		    "database unavailable (retrying shortly)");
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		char	 why[400];
+
+		db_connect_why(db, why, sizeof(why));
 		rop_err_set(err, ROP_EUNAVAIL, NULL, "database connect: %s",
-		    db->conn != NULL ? PQerrorMessage(db->conn) : "no memory");
+		    why);
 		db_drop(db);
 		db->next_try_us = now + DB_RETRY_AFTER_US;
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Why the connect failed, without the URL's password (SPEC §15): libpq
+ * quotes a malformed connection string, or its bad part (which may be
+ * the password alone), in its message.
+ */
+static void
+db_connect_why(const struct rop_db *db, char *why, size_t whysz)
+{
+	PQconninfoOption	*opts = NULL, *o;
+	char			*perr = NULL, scrubbed[sizeof(db->url)];
+	const char		*pw = NULL;
+
+	rop_redact(scrubbed, sizeof(scrubbed), db->url);
+	if (strchr(db->url, '=') != NULL || strstr(db->url, "://") != NULL) {
+		if ((opts = PQconninfoParse(db->url, &perr)) == NULL) {
+			PQfreemem(perr);
+			if (strcmp(scrubbed, db->url) != 0) {
+				snprintf(why, whysz, "the connection string "
+				    "does not parse (not shown: it holds a "
+				    "password)");
+				return;
+			}
+		}
+		for (o = opts; o != NULL && o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "password") == 0)
+				pw = o->val;
+	}
+	rop_redact_secret(why, whysz, db->conn != NULL ?
+	    PQerrorMessage(db->conn) : "no memory", pw);
+	PQconninfoFree(opts);
 }
 
 static int

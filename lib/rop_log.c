@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rop_log.h"
+#include "rop_redact.h"
 #include "rop_time.h"
 
 #define LOG_LINE_MAX	4096
@@ -63,7 +64,7 @@ void
 rop_log_write(const struct rop_log_line *l)
 {
 	struct buf	 b;
-	char		 ts[32], num[64];
+	char		 ts[32], num[64], msg[LOG_LINE_MAX];
 	ssize_t		 w;
 
 	b.n = 0;
@@ -89,7 +90,10 @@ rop_log_write(const struct rop_log_line *l)
 	put_str(&b, "table_id", l->table_id);
 	put_str(&b, "order_id", l->order_id);
 	put_str(&b, "event", l->event);
-	put_str(&b, "message", l->message);
+	if (l->message != NULL) {	/* no password of a URL, ever */
+		rop_redact(msg, sizeof(msg), l->message);
+		put_str(&b, "message", msg);
+	}
 	b.b[b.n++] = '}';
 	b.b[b.n++] = '\n';
 	w = write(STDERR_FILENO, b.b, b.n);

@@ -206,9 +206,18 @@ sub login {
 # Run SQL through psql against the stack's database; returns rows as
 # arrays of strings.  Values are passed as psql variables, so tests
 # quote nothing themselves: $s->sql("SELECT ... WHERE id = :'a'", a => $x).
-sub sql {
-	my ($self, $sql, %vars) = @_;
-	my @cmd = ('psql', $self->{env}{ROP_DATABASE_URL}, '-X', '-A', '-t',
+# It runs as the applications' role (rop_app: row access only), so a
+# test sees what the apps may do; sql_owner runs as the schema owner
+# (the migrator) for setup the apps could not do.
+sub sql { my $self = shift; $self->_psql($self->{env}{ROP_DATABASE_URL}, @_) }
+sub sql_owner {
+	my $self = shift;
+	$self->_psql($self->{env}{ROP_MIGRATE_DATABASE_URL} ||
+	    $self->{env}{ROP_DATABASE_URL}, @_);
+}
+sub _psql {
+	my ($self, $url, $sql, %vars) = @_;
+	my @cmd = ('psql', $url, '-X', '-A', '-t',
 	    '-q', '-F', "\t", '-v', 'ON_ERROR_STOP=1');
 	push @cmd, '-v', "$_=$vars{$_}" for sort keys %vars;
 	my $pid = open(my $out, '-|') // die "fork: $!";
