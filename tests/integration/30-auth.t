@@ -140,7 +140,7 @@ my ($mn) = (sort { $a <=> $b } @nouser)[5];
 ok($mn > 0.4 * $mw, sprintf('unknown user takes as long as a wrong '
     . 'password (median %.1f ms vs %.1f ms)', $mn * 1000, $mw * 1000));
 
-my $met = $s->get('/metrics')->{body};
+my $met = $s->get($s->internal_url('/metrics'))->{body};
 like($met, qr/^rop_auth_logins_total\{result="ok"\} [1-9]/m, 'logins counted');
 like($met, qr/^rop_auth_logins_total\{result="fail"\} [1-9]/m,
     'failed logins counted');
