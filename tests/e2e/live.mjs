@@ -552,9 +552,12 @@ async function main() {
     assert(sections >= 5, `Redoc rendered the sections: ${sections} h2`);
     const w = await docs.evaluate(() => getComputedStyle(document.querySelector('.menu-content')).width);
     assert(w !== 'auto' && parseInt(w, 10) > 100 && parseInt(w, 10) < 600, `Redoc's styles apply (sidebar ${w})`);
-    await docs.waitForTimeout(500);
+    // Search runs in Redoc's worker (started from /docs/redoc-search.worker.js, not a blob:).
+    await docs.locator('input[placeholder="Search..."]').fill('login');
+    const hits = docs.locator('[data-role="search:results"]');
+    await hits.filter({ hasText: /login/i }).first().waitFor({ timeout: 10_000 });
     await docs.context().close();
-    return `${sections} sections, sidebar ${w}`;
+    return `${sections} sections, sidebar ${w}, search finds "login"`;
   });
 
   await test('every page came with exactly the CSP of SPEC §16.27, and nothing violated it', async () => {

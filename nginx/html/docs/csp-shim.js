@@ -8,8 +8,11 @@
 // a <style> (nothing for CSP to refuse).  And Redoc's sidebar shows a logo
 // from cdn.redoc.ly, which img-src 'self' refuses (a reported violation):
 // its source becomes an empty data: URL, which fails to decode, and Redoc
-// hides the logo, as it does when the logo cannot load.  Loaded before
-// redoc.standalone.js.
+// hides the logo, as it does when the logo cannot load.  Last, Redoc starts
+// its search worker from a blob: URL, which script-src 'self' (the fallback
+// of worker-src) refuses: the same worker, written to redoc-search.worker.js
+// by `make docs` (scripts/redoc-worker), is started from there instead.
+// Loaded before redoc.standalone.js.
 (function () {
   'use strict';
   var create = Document.prototype.createElement;
@@ -36,4 +39,13 @@
     configurable: true, enumerable: src.enumerable, get: src.get,
     set: function (v) { src.set.call(this, foreign(v) ? 'data:,' : v); },
   });
+  var NativeWorker = window.Worker;
+  if (NativeWorker) {
+    var W = function (url, opts) {
+      if (/^blob:/.test(String(url))) url = '/docs/redoc-search.worker.js';
+      return new NativeWorker(url, opts);
+    };
+    W.prototype = NativeWorker.prototype;
+    window.Worker = W;
+  }
 })();
