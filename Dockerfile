@@ -38,6 +38,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 # Only the trees `make install` fills (its systemd units are for hosts).
 COPY --from=build /out/usr/local/ /usr/local/
 COPY --from=build /out/etc/rop/ /etc/rop/
+# The container logs requests to stdout (format rop: no tokens).
+RUN sed -i 's#^access_log .*#access_log /dev/stdout rop;#' \
+        /etc/rop/nginx-listen.conf /etc/rop/nginx-internal-listen.conf
 COPY docker/nginx.conf /usr/local/share/rop/nginx/nginx.conf
 COPY docker/entrypoint /usr/local/bin/rop-entrypoint
 # Every program must find its shared libraries in this image.
@@ -50,7 +53,7 @@ RUN chmod 0755 /usr/local/bin/rop-entrypoint && rm -f /etc/rop/rop.env
 ENV ROP_ENV=prod \
     ROP_WORKERS=2 \
     ROP_METRICS_PATH=/run/rop/metrics \
-    ROP_NCHAN_PUBLISH_URL=http://127.0.0.1:80/_nchan/pub
+    ROP_NCHAN_PUBLISH_URL=http://127.0.0.1:8081/_nchan/pub
 EXPOSE 80 443
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
     CMD curl -fsS http://127.0.0.1/health/ready >/dev/null || exit 1

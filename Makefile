@@ -75,6 +75,7 @@ $(B)/tests/unit/%.t: $(B)/tests/unit/%.o $(LIB_A)
 run: all
 	scripts/rop-stack start --dir "$(CURDIR)/var" --bin "$(CURDIR)/$(B)/bin" \
 	    --http $${ROP_HTTP_PORT:-8080} --https $${ROP_HTTPS_PORT:-8443} \
+	    --internal $${ROP_INTERNAL_PORT:-8081} \
 	    --workers $${ROP_WORKERS:-4} --demo
 
 stop:
@@ -118,6 +119,9 @@ bench: all
 
 # --- installing ------------------------------------------------------
 
+# nginx files that are the admin's: SYSCONFDIR/rop/nginx-<name>.conf.
+NGINX_ADMIN = listen internal-listen trusted-proxies rate-limits
+
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/sql/seed \
 	    $(DESTDIR)$(DATADIR)/nginx/routes $(DESTDIR)$(DATADIR)/nginx/snippets \
@@ -127,19 +131,22 @@ install: all
 	install -m 0755 scripts/rop-migrate $(DESTDIR)$(BINDIR)/rop-migrate
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 0644 sql/seed/*.sql $(DESTDIR)$(DATADIR)/sql/seed/
-	install -m 0644 $(filter-out nginx/listen.conf,$(wildcard nginx/*.conf)) \
+	install -m 0644 $(filter-out $(NGINX_ADMIN:%=nginx/%.conf),$(wildcard nginx/*.conf)) \
 	    $(DESTDIR)$(DATADIR)/nginx/
 	install -m 0644 nginx/routes/*.conf $(DESTDIR)$(DATADIR)/nginx/routes/
 	install -m 0644 nginx/snippets/*.conf $(DESTDIR)$(DATADIR)/nginx/snippets/
 	# Installed, the includes are absolute, so rop.conf works included
-	# from any nginx.conf; the listeners are the admin's, in SYSCONFDIR.
-	sed -i -E -e 's#^([[:space:]]*include[[:space:]]+)(fastcgi\.conf|login-exempt\.conf|snippets/|routes/)#\1$(DATADIR)/nginx/\2#' \
-	    -e 's#^([[:space:]]*include[[:space:]]+)listen\.conf#\1$(SYSCONFDIR)/rop/nginx-listen.conf#' \
+	# from any nginx.conf; the listeners, trusted proxies and rate limits
+	# are the admin's, in SYSCONFDIR (never overwritten).
+	sed -i -E -e 's#^([[:space:]]*include[[:space:]]+)(fastcgi\.conf|login-exempt\.conf|internal\.conf|snippets/|routes/)#\1$(DATADIR)/nginx/\2#' \
+	    -e 's#^([[:space:]]*include[[:space:]]+)(listen|internal-listen|trusted-proxies|rate-limits)\.conf#\1$(SYSCONFDIR)/rop/nginx-\2.conf#' \
 	    $(DESTDIR)$(DATADIR)/nginx/*.conf $(DESTDIR)$(DATADIR)/nginx/routes/*.conf \
 	    $(DESTDIR)$(DATADIR)/nginx/snippets/*.conf
-	test -e $(DESTDIR)$(SYSCONFDIR)/rop/nginx-listen.conf || \
-	    sed 's#/usr/local/share/rop#$(DATADIR)#' nginx/listen.conf \
-	    > $(DESTDIR)$(SYSCONFDIR)/rop/nginx-listen.conf
+	for f in $(NGINX_ADMIN); do \
+	    test -e $(DESTDIR)$(SYSCONFDIR)/rop/nginx-$$f.conf || \
+	    sed 's#/usr/local/share/rop#$(DATADIR)#' nginx/$$f.conf \
+	    > $(DESTDIR)$(SYSCONFDIR)/rop/nginx-$$f.conf || exit 1; \
+	done
 	cp -R nginx/html/. $(DESTDIR)$(DATADIR)/html/
 	install -m 0644 systemd/*.service systemd/*.socket systemd/*.timer \
 	    systemd/*.target $(DESTDIR)$(UNITDIR)/

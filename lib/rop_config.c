@@ -77,7 +77,7 @@ rop_config_load(struct rop_config *cfg, unsigned flags, char *why,
 	    str(cfg->public_base, sizeof(cfg->public_base),
 	    "ROP_PUBLIC_BASE_URL", "http://127.0.0.1:8080", why, whysz) ||
 	    str(cfg->nchan_publish, sizeof(cfg->nchan_publish),
-	    "ROP_NCHAN_PUBLISH_URL", "http://127.0.0.1:8080/_nchan/pub",
+	    "ROP_NCHAN_PUBLISH_URL", "http://127.0.0.1:8081/_nchan/pub",
 	    why, whysz) ||
 	    str(cfg->payment_provider, sizeof(cfg->payment_provider),
 	    "ROP_PAYMENT_PROVIDER", "fake", why, whysz) ||

@@ -12,7 +12,7 @@
 
 DOCS_OUT =	nginx/html/docs
 DOCS_GEN =	$(DOCS_OUT)/openapi.yaml $(DOCS_OUT)/asyncapi.yaml \
-		$(DOCS_OUT)/redoc.standalone.js
+		$(DOCS_OUT)/redoc.standalone.js $(DOCS_OUT)/redoc-search.worker.js
 NODE_STAMP =	node_modules/.package-lock.json
 # Redocly CLI: no telemetry, no update check (CI runs offline).
 REDOCLY_ENV =	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
@@ -38,6 +38,11 @@ $(DOCS_OUT)/asyncapi.yaml: docs/asyncapi.yaml
 
 $(DOCS_OUT)/redoc.standalone.js: $(NODE_STAMP)
 	cp node_modules/redoc/bundles/redoc.standalone.js $@
+
+# Redoc's search worker as a file: the pages' CSP refuses the blob: URL Redoc
+# starts it from (nginx/html/docs/csp-shim.js starts this file instead).
+$(DOCS_OUT)/redoc-search.worker.js: $(DOCS_OUT)/redoc.standalone.js scripts/redoc-worker
+	node scripts/redoc-worker $(DOCS_OUT)/redoc.standalone.js $@
 
 test-openapi-lint: $(NODE_STAMP)
 	$(REDOCLY_ENV) npx --no-install redocly lint docs/openapi.yaml

@@ -216,6 +216,8 @@ async function main() {
   const http = await freePort();
   let https = await freePort();
   while (https === http) https = await freePort();
+  let internal = await freePort();
+  while (internal === http || internal === https) internal = await freePort();
   stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rop-e2e.'));
   fs.chmodSync(stackDir, 0o755);
   BASE = `http://127.0.0.1:${http}`;
@@ -223,9 +225,15 @@ async function main() {
   let manager, waiter, qr, guestOrder;
   const apiOrders = {};
   const pageErrors = [];
+  // SPEC §16.27: every page is served with exactly this policy, and none of it is violated.
+  const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+  const cspViolations = [];
+  const cspHeaders = new Map(); // page URL -> the Content-Security-Policy it came with
 
   await must('private stack starts on free ports', async () => {
-    await run(['start', '--dir', stackDir, '--bin', BIN, '--http', String(http), '--https', String(https), '--quiet'], 60_000);
+    await run(['start', '--dir', stackDir, '--bin', BIN, '--http', String(http), '--https', String(https),
+      '--internal', String(internal), '--quiet'], 60_000);
     const env = fs.readFileSync(path.join(stackDir, 'rop.env'), 'utf8');
     assert(env.includes(`ROP_HTTP_PORT='${http}'`), 'rop.env has our port');
     const r = await api('GET', '/health/ready');
@@ -259,11 +267,21 @@ async function main() {
     const ctx = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
     const page = await ctx.newPage();
     page.setDefaultTimeout(10_000);
+    await page.exposeFunction('ropCspViolation', (v) => cspViolations.push(v));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.ropCspViolation(`${location.pathname}: ${e.violatedDirective} ${e.blockedURI}`);
+      });
+    });
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'document') cspHeaders.set(new URL(r.url()).pathname, r.headers()['content-security-policy']);
+    });
     page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const t = m.text();
       // Expected while nginx is down: failed requests and refused connections.
+      if (/Content-Security-Policy/.test(t)) cspViolations.push(`${page.url()}: console: ${t}`);
       if (/Failed to load resource|WebSocket connection to|EventSource|net::ERR_/.test(t)) return;
       pageErrors.push(`${page.url()}: console: ${t}`);
     });
@@ -524,6 +542,31 @@ async function main() {
       }
     }
     return files.join(', ');
+  });
+
+  await test('the API reference (/docs/) renders under the same CSP', async () => {
+    const docs = await newPage({ width: 1280, height: 800 });
+    await docs.goto(`${BASE}/docs/`);
+    await docs.locator('h1').first().waitFor({ timeout: 20_000 });
+    const sections = await docs.locator('h2').count();
+    assert(sections >= 5, `Redoc rendered the sections: ${sections} h2`);
+    const w = await docs.evaluate(() => getComputedStyle(document.querySelector('.menu-content')).width);
+    assert(w !== 'auto' && parseInt(w, 10) > 100 && parseInt(w, 10) < 600, `Redoc's styles apply (sidebar ${w})`);
+    // Search runs in Redoc's worker (started from /docs/redoc-search.worker.js, not a blob:).
+    await docs.locator('input[placeholder="Search..."]').fill('login');
+    const hits = docs.locator('[data-role="search:results"]');
+    await hits.filter({ hasText: /login/i }).first().waitFor({ timeout: 10_000 });
+    await docs.context().close();
+    return `${sections} sections, sidebar ${w}, search finds "login"`;
+  });
+
+  await test('every page came with exactly the CSP of SPEC §16.27, and nothing violated it', async () => {
+    const pages = [...cspHeaders.keys()];
+    for (const want of ['/kitchen/', '/docs/']) assert(pages.includes(want), `${want} loaded: ${pages.join(' ')}`);
+    assert(pages.some((p) => p.startsWith('/t/')), `a table page loaded: ${pages.join(' ')}`);
+    for (const [p, h] of cspHeaders) assert(h === CSP, `${p}: Content-Security-Policy ${h}`);
+    assert(cspViolations.length === 0, cspViolations.join('\n'));
+    return pages.join(' ');
   });
 
   await test('no uncaught page errors', async () => {

@@ -246,6 +246,16 @@ function liveChannel(req, res, url) {
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
 
+// The pages' Content-Security-Policy exactly as nginx sends it (nginx/snippets/security-headers.conf),
+// so a page that needs an inline script or style fails here too (SPEC §16.27).
+const CSP = (() => {
+  const conf = fs.readFileSync(path.join(ROOT, 'nginx/snippets/security-headers.conf'), 'utf8');
+  const m = conf.match(/^add_header Content-Security-Policy "([^"]+)" always;$/m);
+  if (!m) throw new Error('no Content-Security-Policy in nginx/snippets/security-headers.conf');
+  return m[1];
+})();
+const cspViolations = [];
+
 function serveStatic(req, res, url) {
   let rel = decodeURIComponent(url.pathname);
   if (rel === '/kitchen' ) { res.writeHead(301, { Location: '/kitchen/' }); return res.end(); }
@@ -255,7 +265,8 @@ function serveStatic(req, res, url) {
   if (!file.startsWith(HTML + path.sep)) { res.writeHead(403); return res.end(); }
   fs.readFile(file, (err, data) => {
     if (err) { res.writeHead(404, { 'Content-Type': 'text/plain' }); return res.end('not found'); }
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store',
+      'Content-Security-Policy': CSP });
     res.end(data);
   });
 }
@@ -355,10 +366,17 @@ const pageErrors = [];
 async function newPage(viewport) {
   const ctx = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
   const page = await ctx.newPage();
+  await page.exposeFunction('ropCspViolation', (v) => cspViolations.push(v));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.ropCspViolation(`${location.pathname}: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
   page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const t = m.text();
+    if (/Content-Security-Policy/.test(t)) cspViolations.push(`${page.url()}: console: ${t}`);
     // Expected noise: HTTP error answers the pages handle, and the refused WebSocket handshake.
     if (/Failed to load resource|WebSocket connection to|EventSource's response/.test(t)) return;
     pageErrors.push(`${page.url()}: console: ${t}`);
@@ -637,6 +655,10 @@ try {
       const st = fs.statSync(path.join(SHOTS, f));
       assert(st.size > 10_000, `${f} non-trivial`);
     }
+  });
+
+  await test('the pages run under the CSP of SPEC §16.27 without a violation', async () => {
+    assert(cspViolations.length === 0, cspViolations.join(' | '));
   });
 
   await test('no uncaught page errors', async () => {

@@ -29,7 +29,7 @@ sub ready {
 # The value of one series in /metrics (0 when absent).
 sub metric {
 	my ($name) = @_;
-	my $m = $s->get('/metrics');
+	my $m = $s->get($s->internal_url('/metrics'));
 	for my $line (split /\n/, $m->{body}) {
 		return $1 if index($line, "$name ") == 0 &&
 		    $line =~ / (\d+)$/;
@@ -133,7 +133,7 @@ for (1 .. 10) {
 is($good, 10, 'after the kill every request succeeds');
 
 # --- /metrics: shared, monotone, well formed -------------------------------
-my $m = $s->get('/metrics');
+my $m = $s->get($s->internal_url('/metrics'));
 is($m->{status}, 200, '/metrics 200');
 like($m->{headers}{'content-type'} // '',
     qr{^text/plain; version=0\.0\.4(;|$)}, '/metrics is text/plain; version=0.0.4');

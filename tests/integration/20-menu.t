@@ -411,7 +411,7 @@ ok($s->wait_for(5, sub {
 	}
 }
 
-my $met = $s->get('/metrics')->{body};
+my $met = $s->get($s->internal_url('/metrics'))->{body};
 like($met, qr/^rop_menu_cache_total\{result="hit"\} [1-9]/m, 'cache hits counted');
 like($met, qr/^rop_menu_cache_total\{result="miss"\} [1-9]/m, 'misses counted');
 like($met, qr/^rop_menu_cache_total\{result="error"\} [1-9]/m,

@@ -212,7 +212,7 @@ my @seq = map { $_->[0] } $s->sql("SELECT seq FROM events WHERE restaurant_id = 
 is_deeply(\@seq, [1 .. scalar @seq], 'seq is 1..N without gaps');
 
 # Metrics of the ordering core.
-my $m = $s->get('/metrics')->{body};
+my $m = $s->get($s->internal_url('/metrics'))->{body};
 like($m, qr/^rop_orders_placed_total \d+/m, 'rop_orders_placed_total');
 like($m, qr/^rop_order_transition_total\{from="PLACED",to="ACCEPTED"\} \d+/m, 'transition counter');
 like($m, qr/^rop_order_time_to_accept_seconds_count \d+/m, 'time to accept histogram');

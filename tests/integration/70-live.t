@@ -166,7 +166,7 @@ sub metric {
 	}
 	return $sum;
 }
-my $m = $s->get('/metrics');
+my $m = $s->get($s->internal_url('/metrics'));
 is($m->{status}, 200, '/metrics answers 200');
 my $b = $m->{body};
 is(metric($b, qr/rop_orders_placed_total(?:\{[^}]*\})?/), 4,

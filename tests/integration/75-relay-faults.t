@@ -28,7 +28,7 @@ sub place {
 
 sub metric {
 	my ($name) = @_;
-	my $body = $s->get('/metrics')->{body};
+	my $body = $s->get($s->internal_url('/metrics'))->{body};
 	my $sum = 0;
 	for (split /\n/, $body) {
 		$sum += $1 if /^\Q$name\E(?:\{[^}]*\})?\s+([0-9.eE+-]+)$/;

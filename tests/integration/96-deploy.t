@@ -14,25 +14,22 @@
 # redirects and nginx's own error pages (404, 413, 414, 400, 403), over
 # HTTP and HTTPS; Server names no version; no X-Powered-By.
 #
-# Loopback only: nginx's `allow 127.0.0.0/8` admits every loopback
-# address, so a request from this machine cannot show the deny rule at
-# work.  Three checks instead, each real:
+# Internal endpoints (SPEC §15, §16.25): /metrics and the nchan
+# publisher live on a separate server (nginx/internal.conf) that listens
+# on loopback only; the public server has no location for them.  Checks:
 #  1. `nginx -T` of the stack's configuration: every location that
-#     serves /metrics or an nchan publisher has exactly
-#     `allow 127.0.0.0/8; allow ::1; deny all;`, and nothing configures
-#     the realip module, so the address those rules judge is the TCP
-#     peer's and no header can change it;
-#  2. on the stack, X-Forwarded-For / X-Real-IP / Forwarded naming a
-#     remote client change nothing (/metrics still 200 from 127.0.0.1):
-#     the headers are not trusted, so a remote client's forged
-#     "X-Forwarded-For: 127.0.0.1" cannot be either;
-#  3. the shipped rop.conf, routes and snippets, unchanged, served by a
-#     second nginx on 127.0.0.2 that (for this test only) takes the
-#     client address from X-Forwarded-For (set_real_ip_from
-#     127.0.0.0/8): a client at 203.0.113.7 or 10.1.2.3 gets 403 on
-#     /metrics and /_nchan/pub while the public API and /health answer
-#     it; 127.0.0.1 and ::1 get through.  That is the deny rule seen
-#     from a non-loopback address.
+#     serves /metrics or an nchan publisher is in a server whose every
+#     listener is a loopback address or a unix socket, with
+#     `allow 127.0.0.0/8; allow ::1; allow unix:; deny all;` and the
+#     real-IP header pinned to proxy_protocol (no header moves the
+#     client there); the public server has no such location;
+#  2. on the stack's public port, /metrics and the publisher answer the
+#     JSON 404 whatever X-Forwarded-For / X-Real-IP / Forwarded say;
+#     on the internal port they work;
+#  3. the shipped files, unchanged, served by a second nginx on
+#     127.0.0.2 that (for this test only) trusts 127.0.0.0/8 as proxies,
+#     so X-Forwarded-For names the client: even "127.0.0.1" from a
+#     trusted proxy gets 404 on the public port for both paths.
 #
 # systemd: `systemd-analyze security --offline` exposure <= 2.5 and
 # `systemd-analyze verify` are scripts/check-systemd (make
@@ -159,33 +156,72 @@ for my $scheme ('http', 'https') {
 	}
 }
 
-# --- loopback only: 1. the configuration ---------------------------------------
+# --- internal endpoints: 1. the configuration -----------------------------------
 my $dump = `nginx -T -p $ND/ -c $ND/nginx.conf 2>&1`;
 like($dump, qr/configuration file .* test is successful/,
     'nginx -T of the stack configuration');
-my @guarded;
-while ($dump =~ /^\s*location\s+([^{]*?)\s*\{(.*?)^\s*\}/gms) {
-	my ($loc, $blk) = ($1, $2);
-	next unless $blk =~ /nchan_publisher/ || $loc =~ /metrics/ ||
-	    $blk =~ /ROP_ROUTE\s+metrics/;
-	push @guarded, $loc;
-	my @acl = $blk =~ /^\s*((?:allow|deny)\s+[^;]+);/gm;
-	is("@acl", 'allow 127.0.0.0/8 allow ::1 deny all',
-	    "location $loc: allow 127.0.0.0/8; allow ::1; deny all");
+# The server blocks of the dump (nested braces counted).
+my @servers;
+{
+	my ($depth, $cur) = (0, undef);
+	for my $line (split /\n/, $dump) {
+		(my $code = $line) =~ s/#.*//;
+		if (!defined $cur && $code =~ /^\s*server\s*\{/) {
+			$cur = '';
+			$depth = 0;
+		}
+		next unless defined $cur;
+		$cur .= "$code\n";
+		$depth += () = $code =~ /\{/g;
+		$depth -= () = $code =~ /\}/g;
+		if ($depth == 0) { push @servers, $cur; undef $cur; }
+	}
 }
-ok((grep { /metrics/ } @guarded) && (grep { m{_nchan/pub} } @guarded),
-    'found the /metrics and the publisher locations: ' . join(', ', @guarded));
-unlike($dump, qr/^\s*(set_real_ip_from|real_ip_header|real_ip_recursive)\b/m,
-    'no realip configuration: allow/deny judge the TCP peer');
+my ($guarded, $public) = (0, 0);
+for my $srv (@servers) {
+	my @listen = $srv =~ /^\s*listen\s+([^;\s]+)/gm;
+	my $internal = $srv =~ /nchan_publisher|ROP_ROUTE\s+metrics/;
+	if (!$internal) {
+		$public++;
+		unlike($srv, qr!location\s+[^{]*(metrics|_nchan)!, 'server on ' .
+		    "@listen: no /metrics or publisher location");
+		next;
+	}
+	$guarded++;
+	is(scalar(grep { !/^(127\.\d+\.\d+\.\d+:\d+|\[::1\]:\d+|unix:\S+)$/ } @listen), 0,
+	    "internal server listens on loopback only (@listen)");
+	my @acl = $srv =~ /^\s*((?:allow|deny)\s+[^;]+);/gm;
+	is("@acl", 'allow 127.0.0.0/8 allow ::1 allow unix: deny all',
+	    'internal server: allow loopback and unix sockets, deny all');
+	like($srv, qr/^\s*real_ip_header\s+proxy_protocol;/m,
+	    'internal server: no header moves the client address');
+	like($srv, qr{location\s+=\s+/metrics}, 'internal server serves /metrics');
+	like($srv, qr!location\s+=\s+/_nchan/pub\s*\{[^}]*nchan_publisher!s,
+	    'internal server has the publisher');
+}
+is($guarded, 1, 'exactly one server has the internal endpoints');
+is($public, 1, 'and one public server beside it');
+unlike($dump, qr/^\s*set_real_ip_from\b/m,
+    'no trusted proxy in the test stack: the client address is the TCP peer');
 
-# --- 2. forwarding headers are not trusted ---------------------------------------
-for my $h ({ 'X-Forwarded-For' => '203.0.113.7' },
-    { 'X-Real-IP' => '203.0.113.7' }, { Forwarded => 'for=203.0.113.7' }) {
+# --- 2. the public port does not have them, whatever the headers say ---------------
+for my $h ({}, { 'X-Forwarded-For' => '127.0.0.1' },
+    { 'X-Real-IP' => '127.0.0.1' }, { Forwarded => 'for=127.0.0.1' }) {
 	my ($k) = keys %$h;
-	is($ua->get($s->url('/metrics'), { headers => $h })->{status}, 200,
-	    "/metrics from 127.0.0.1 with $k naming a remote client: still " .
-	    '200 (the header does not move the client)');
+	$k //= 'no header';
+	my $r = $ua->get($s->url('/metrics'), { headers => $h });
+	is($r->{status}, 404, "public /metrics ($k): 404");
+	like($r->{content}, qr/"code":"NOT_FOUND"/, '... the JSON 404');
+	is($ua->request('POST', $s->url('/_nchan/pub?channel=deploy-test'),
+	    { headers => $h, content => '{}' })->{status}, 404,
+	    "public publisher POST ($k): 404");
 }
+is($ua->get($s->internal_url('/metrics'))->{status}, 200,
+    'internal /metrics: 200');
+like($ua->request('POST', $s->internal_url('/_nchan/pub?channel=deploy-test'),
+    { content => '{}' })->{status}, qr/^20[0-2]$/, 'internal publisher: 20x');
+is($ua->get($s->internal_url('/v1/restaurants/rst_001/menu'))->{status}, 404,
+    'the internal server serves nothing else (the menu: 404)');
 
 # A second nginx in directory $d whose http block ends with $http (the
 # includes); returns its startup output, $? says whether it started.
@@ -223,55 +259,51 @@ sub extra_nginx_stop {
 	$s->wait_for(5, sub { !kill(0, $pid) });
 }
 
-# --- 3. the deny rule from a non-loopback client address ---------------------------
+# --- 3. behind a trusted proxy that says the client is 127.0.0.1 -------------------
 {
 	my $d = tempdir('ropdeploy.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 	chmod 0755, $d;
 	system('cp', '-R', "$ND/routes", "$ND/snippets", "$ND/rop.conf",
 	    "$ND/fastcgi.conf", "$ND/upstreams.conf", "$ND/login-exempt.conf",
-	    "$d/") == 0 or die 'cp';
-	my $port = RopTest::free_port();
+	    "$ND/internal.conf", "$ND/rate-limits.conf", "$d/") == 0 or die 'cp';
+	my ($port, $iport) = (RopTest::free_port(), RopTest::free_port());
 	open(my $fh, '>', "$d/listen.conf") or die;
 	print $fh "listen 127.0.0.2:$port;\nroot $ROOT/nginx/html;\n";
 	close $fh;
+	open($fh, '>', "$d/internal-listen.conf") or die;
+	print $fh "listen 127.0.0.2:$iport;\n";
+	close $fh;
+	open($fh, '>', "$d/trusted-proxies.conf") or die;
+	print $fh "set_real_ip_from 127.0.0.0/8;\n";	# this test only
+	close $fh;
 	my $out = extra_nginx($d, <<'EOF');
-    # This test only: the client address comes from X-Forwarded-For.
-    set_real_ip_from 127.0.0.0/8;
-    real_ip_header X-Forwarded-For;
     include upstreams.conf;
     include rop.conf;
 EOF
-	is($?, 0, "a second nginx with the shipped routes on 127.0.0.2:$port")
+	is($?, 0, "a second nginx with the shipped files on 127.0.0.2:$port")
 	    or diag($out, `cat $d/error.log`);
 	$s->wait_for(5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.2',
 	    PeerPort => $port, Timeout => 1) ? 1 : 0 });
 	my $get = sub {
-		my ($m, $path, $from) = @_;
-		return $ua->request($m, "http://127.0.0.2:$port$path",
+		my ($m, $path, $from, $p) = @_;
+		return $ua->request($m, "http://127.0.0.2:" . ($p // $port) . $path,
 		    { headers => { 'X-Forwarded-For' => $from } });
 	};
-	for my $from ('203.0.113.7', '10.1.2.3') {
+	for my $from ('127.0.0.1', '::1', '203.0.113.7') {
 		my $r = $get->('GET', '/metrics', $from);
-		is($r->{status}, 403, "/metrics from $from: 403");
-		like($r->{content}, qr/"code":"FORBIDDEN"/, '... as JSON');
+		is($r->{status}, 404, "public /metrics, trusted proxy says $from: 404");
+		like($r->{content}, qr/"code":"NOT_FOUND"/, '... as JSON');
 		is(($r->{headers}{'x-frame-options'} // ''), 'DENY',
 		    '... with the security headers');
 		is($get->('POST', '/_nchan/pub?channel=deploy-test', $from)->{status},
-		    403, "nchan publisher from $from: 403");
-		is($get->('GET', '/_nchan/pub?channel=deploy-test', $from)->{status},
-		    403, "nchan publisher (GET) from $from: 403");
+		    404, "public publisher POST, proxy says $from: 404");
 		is($get->('GET', '/health/live', $from)->{status}, 200,
-		    "/health/live from $from: 200 (only the guarded locations refuse)");
-		is($get->('GET', '/v1/restaurants/rst_001/menu', $from)->{status}, 200,
-		    "the menu from $from: 200");
+		    "/health/live for $from: 200");
 	}
-	for my $from ('127.0.0.1', '::1') {
-		is($get->('GET', '/metrics', $from)->{status}, 200,
-		    "/metrics from $from: 200");
-		my $p = $get->('POST', '/_nchan/pub?channel=deploy-test', $from);
-		ok($p->{status} =~ /^20[0-2]$/, "nchan publisher from $from: " .
-		    "$p->{status}");
-	}
+	# The internal server judges the TCP peer (127.0.0.2, loopback),
+	# not the header: a header naming a remote client changes nothing.
+	is($get->('GET', '/metrics', '203.0.113.7', $iport)->{status}, 200,
+	    'internal /metrics with a remote X-Forwarded-For: 200 (peer judged)');
 	extra_nginx_stop($d);
 }
 
@@ -302,9 +334,14 @@ EOF
 	my ($root) = grep { /^root / } <$fh>;
 	close $fh;
 	is($root, "root $share/html;\n", 'the web root is the installed one');
-	my $port = RopTest::free_port();
+	ok(-f "$p/etc/rop/nginx-$_.conf", "SYSCONFDIR/rop/nginx-$_.conf installed")
+	    for qw(internal-listen trusted-proxies rate-limits);
+	my ($port, $iport) = (RopTest::free_port(), RopTest::free_port());
 	open($fh, '>', $listen) or die;
 	print $fh "listen 127.0.0.1:$port;\n$root";
+	close $fh;
+	open($fh, '>', "$p/etc/rop/nginx-internal-listen.conf") or die;
+	print $fh "listen 127.0.0.1:$iport;\n";
 	close $fh;
 	my $m = "$p/main";
 	mkdir $m;
@@ -328,6 +365,9 @@ EOF
 	like($n->{content}, qr/"code":"NOT_FOUND"/, '... as JSON');
 	is(($n->{headers}{'x-content-type-options'} // ''), 'nosniff',
 	    '... with the installed security headers');
+	is($ua->get("$u/metrics")->{status}, 404, 'installed: no /metrics on the public server');
+	is($ua->get("http://127.0.0.1:$iport/metrics")->{status}, 200,
+	    'installed: /metrics on the internal server');
 	extra_nginx_stop($m);
 }
 

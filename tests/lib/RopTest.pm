@@ -59,12 +59,12 @@ sub _start {
 	chmod 0755, $dir;
 	my $self = bless {
 		dir => $dir, bin => $bin, http => free_port(),
-		https => free_port(), pid => $$,
+		https => free_port(), internal => free_port(), pid => $$,
 	}, $class;
 	push @stacks, $self;
 	my @cmd = ("$ROOT/scripts/rop-stack", 'start', '--dir', $dir,
 	    '--bin', $bin, '--http', $self->{http}, '--https',
-	    $self->{https}, '--workers', $o{workers} // 2, '--quiet');
+	    $self->{https}, '--internal', $self->{internal}, '--workers', $o{workers} // 2, '--quiet');
 	my $out = `@cmd 2>&1`;
 	if ($? != 0) {
 		my $logs = `tail -n 20 $dir/log/*.log 2>/dev/null`;
@@ -107,6 +107,10 @@ sub env { $_[0]{env}{$_[1]} }
 sub port { $_[0]{http} }
 sub https_port { $_[0]{https} }
 sub url { "http://127.0.0.1:$_[0]{http}$_[1]" }
+# The internal server (/metrics, the nchan publisher; SPEC §16.25):
+# $s->get($s->internal_url('/metrics')).  request() takes a full URL.
+sub internal_port { $_[0]{internal} }
+sub internal_url { "http://127.0.0.1:$_[0]{internal}$_[1]" }
 
 # $s->svc('stop', 'redis'): start/stop/kill postgres, redis, nginx,
 # relay or an app (see scripts/rop-stack).
@@ -136,7 +140,9 @@ sub request {
 		    $JSON->encode($body);
 		$h{'Content-Type'} //= 'application/json';
 	}
-	my $res = $self->{ua}->request($method, $self->url($path), \%opt);
+	my $url = $path =~ m{^https?://} ? $path : $self->url($path);
+	$path =~ s{^https?://[^/]+}{};
+	my $res = $self->{ua}->request($method, $url, \%opt);
 	my $r = { status => $res->{status}, headers => $res->{headers},
 	    body => $res->{content} // '' };
 	my $ct = $r->{headers}{'content-type'} // '';

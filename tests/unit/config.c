@@ -84,7 +84,7 @@ main(void)
 	is_int(cfg.token_ttl, 12 * 3600, "token TTL default 12 h");
 	is_int(cfg.table_token_ttl, 0, "table tokens do not expire by default");
 	is_str(cfg.public_base, "http://127.0.0.1:8080", "public base default");
-	is_str(cfg.nchan_publish, "http://127.0.0.1:8080/_nchan/pub",
+	is_str(cfg.nchan_publish, "http://127.0.0.1:8081/_nchan/pub",
 	    "nchan publisher default");
 	is_str(cfg.payment_provider, "fake", "payment provider default");
 	is_int(cfg.menu_ttl, 300, "menu cache TTL default 300 s");
