@@ -46,9 +46,10 @@ static int
 tables_list(struct rop_ctx *ctx, struct rop_req *req)
 {
 	char	*json = NULL;
+	int	 rc;
 
-	return table_reply(ctx, req, rop_table_list(ctx, req->rid, &json),
-	    json);
+	rc = rop_table_list(ctx, req->rid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 /* Every other route names a table (nginx passes ROP_TABLE_ID). */
@@ -62,40 +63,44 @@ static int
 table_get(struct rop_ctx *ctx, struct rop_req *req)
 {
 	char	*json = NULL;
+	int	 rc;
 
 	NEED_TABLE(ctx, req);
-	return table_reply(ctx, req, rop_table_get(ctx, req->rid, req->tid,
-	    &json), json);
+	rc = rop_table_get(ctx, req->rid, req->tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
 table_open(struct rop_ctx *ctx, struct rop_req *req)
 {
 	char	*json = NULL;
+	int	 rc;
 
 	NEED_TABLE(ctx, req);
-	return table_reply(ctx, req, rop_table_open(ctx, req->rid, req->tid,
-	    &json), json);
+	rc = rop_table_open(ctx, req->rid, req->tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
 table_close(struct rop_ctx *ctx, struct rop_req *req)
 {
 	char	*json = NULL;
+	int	 rc;
 
 	NEED_TABLE(ctx, req);
-	return table_reply(ctx, req, rop_table_close(ctx, req->rid, req->tid,
-	    &json), json);
+	rc = rop_table_close(ctx, req->rid, req->tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 static int
 table_summary(struct rop_ctx *ctx, struct rop_req *req)
 {
 	char	*json = NULL;
+	int	 rc;
 
 	NEED_TABLE(ctx, req);
-	return table_reply(ctx, req, rop_table_summary(ctx, req->rid,
-	    req->tid, &json), json);
+	rc = rop_table_summary(ctx, req->rid, req->tid, &json);
+	return table_reply(ctx, req, rc, json);
 }
 
 int
