@@ -807,7 +807,8 @@ rop_order_paging(struct rop_ctx *ctx, const char *def_status,
 	}
 	if ((r = rop_req_query(ctx->req, "cursor", buf, sizeof(buf))) != 0) {
 		if (r == -1 || strlen(buf) >= 129 ||
-		    rop_cursor_decode(buf, &ms, oid) == -1) {
+		    rop_cursor_decode(buf, &ms, oid) == -1 ||
+		    !rop_cursor_time_ok(ms)) {
 			rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_CURSOR",
 			    "cursor is not one this server issued");
 			rop_err_detail(&ctx->err, "field", "cursor");
@@ -839,7 +840,8 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 
 	*json = NULL;
 	if (cursor != NULL && cursor[0] != '\0' &&
-	    rop_cursor_decode(cursor, &ms, oid) == -1)
+	    (rop_cursor_decode(cursor, &ms, oid) == -1 ||
+	    !rop_cursor_time_ok(ms)))
 		return rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_CURSOR",
 		    "bad cursor");
 	snprintf(ms_s, sizeof(ms_s), "%lld", (long long)ms);
