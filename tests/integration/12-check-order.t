@@ -19,6 +19,7 @@ use warnings;
 use lib 'tests/lib';
 use Test::More;
 use RopTest;
+use JSON::PP ();
 
 my $s = RopTest->start;
 my %t1 = map { $_ => $s->mint('rst_001', $_) } qw(ADMIN MANAGER WAITER KITCHEN);
