@@ -307,6 +307,7 @@ app_serve(struct rop_ctx *ctx, const struct rop_app *app, FCGX_Stream *in,
 	int		 rc;
 
 	rop_err_clear(&ctx->err);
+	memset(&ctx->caller, 0, sizeof(ctx->caller));
 	ctx->req = &req;
 	rc = rop_req_init(&req, &ctx->err, in, out, envp);
 	if (rc == 0)
