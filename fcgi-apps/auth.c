@@ -37,6 +37,25 @@
 
 #define AUTH_QUERY_MAX	8192
 
+/* A checked login body; the strings are borrowed from req->json. */
+struct login_args {
+	const char	*rid, *user, *pw;
+};
+
+/* A checked logout-all body; uid borrowed from req->json, NULL: self. */
+struct logout_all_args {
+	const char	*uid;
+};
+
+/* A /ws subscription as its check read it. */
+struct ws_args {
+	char		 rid[65], tid[65];	/* tid "": restaurant channel */
+	struct rop_req	 oq;			/* the subscriber's query */
+	char		 qbuf[AUTH_QUERY_MAX];
+};
+
+static int	login_check(struct rop_ctx *, struct rop_req *);
+static int	ws_check(struct rop_ctx *, struct rop_req *);
 static int	auth_login(struct rop_ctx *, struct rop_req *);
 static int	auth_ws(struct rop_ctx *, struct rop_req *);
 static int	auth_qr(struct rop_ctx *, struct rop_req *);
@@ -44,6 +63,7 @@ static int	auth_qr_rotate(struct rop_ctx *, struct rop_req *);
 static int	auth_qr_common(struct rop_ctx *, struct rop_req *, int);
 static int	auth_logout(struct rop_ctx *, struct rop_req *);
 static int	auth_logout_all(struct rop_ctx *, struct rop_req *);
+static int	logout_all_check(struct rop_ctx *, struct rop_req *);
 static int	auth_revoke(struct rop_ctx *, const char *, const char *,
 		    int64_t, const char *, int64_t);
 static int	auth_login_fail(struct rop_ctx *);
@@ -80,14 +100,28 @@ static const struct rop_stmt jti_prune = {
 	" AND expires_at < now() - interval '1 minute'", 2, 0
 };
 
+/*
+ * Login has no token yet, and the /ws authorizer reads its token from
+ * the subscriber's request (Authorization or ?access_token=) and
+ * refuses another restaurant's channel with 403, not 404 (SPEC §9.13):
+ * both authenticate themselves, after their syntax check.
+ */
 static const struct rop_route routes[] = {
-	{ "auth.login",		"POST",	auth_login },
-	{ "auth.logout",	"POST",	auth_logout },
-	{ "auth.logout_all",	"POST",	auth_logout_all },
-	{ "auth.ws",		"GET",	auth_ws },
-	{ "table.qr",		"GET",	auth_qr },
-	{ "table.qr_rotate",	"POST",	auth_qr_rotate },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "auth.login",		"POST",	ROP_SELF,	ROP_TENANT_NONE,
+		login_check,	auth_login },
+	{ "auth.logout",	"POST",	ROP_RS_STAFF,	ROP_TENANT_NONE,
+		rop_check_no_payload, auth_logout },
+	{ "auth.logout_all",	"POST",	ROP_RS_STAFF,	ROP_TENANT_NONE,
+		logout_all_check, auth_logout_all },
+	{ "auth.ws",		"GET",	ROP_SELF,	ROP_TENANT_NONE,
+		ws_check,	auth_ws },
+	{ "table.qr",		"GET",	ROP_RS_MANAGE,	ROP_TENANT_PATH_RNF,
+		NULL,		auth_qr },
+	{ "table.qr_rotate",	"POST",	ROP_RS_MANAGE,	ROP_TENANT_PATH_RNF,
+		rop_check_no_payload, auth_qr_rotate },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
 static int
@@ -99,29 +133,40 @@ auth_login_fail(struct rop_ctx *ctx)
 	    "invalid restaurant, username or password");
 }
 
+/* {"restaurantId","username","password"}, strictly. */
 static int
-auth_login(struct rop_ctx *ctx, struct rop_req *req)
+login_check(struct rop_ctx *ctx, struct rop_req *req)
 {
 	static const char *const keys[] = { "restaurantId", "username",
 	    "password", NULL };
-	struct json_object	*body = NULL, *o = NULL;
-	const char		*rid, *user, *pw, *params[2], *hash = NULL;
+	struct login_args	*a;
+
+	if (rop_req_json(req, &ctx->err, 0, &req->json) == -1 ||
+	    (a = rop_req_args(ctx, req, sizeof(*a))) == NULL)
+		return -1;
+	if (rop_json_only(&ctx->err, req->json, "", keys) == -1 ||
+	    rop_json_string(&ctx->err, req->json, "", "restaurantId", 1, 1,
+	    64, &a->rid) == -1 ||
+	    rop_json_string(&ctx->err, req->json, "", "username", 1, 1, 64,
+	    &a->user) == -1 ||
+	    rop_json_string(&ctx->err, req->json, "", "password", 1, 1,
+	    ROP_PASSWORD_MAX, &a->pw) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+auth_login(struct rop_ctx *ctx, struct rop_req *req)
+{
+	const struct login_args	*a = req->args;
+	struct json_object	*o = NULL;
+	const char		*rid = a->rid, *user = a->user, *pw = a->pw;
+	const char		*params[2], *hash = NULL;
 	char			 tok[1024], ts[ROP_TIME_BUFSZ];
 	PGresult		*res = NULL;
 	enum rop_role		 role = ROP_ROLE_NONE;
 	int64_t			 exp, issued;
 	int			 rc = -1, found;
-
-	if (rop_req_json(req, &ctx->err, 0, &body) == -1)
-		goto out;
-	if (rop_json_only(&ctx->err, body, "", keys) == -1 ||
-	    rop_json_string(&ctx->err, body, "", "restaurantId", 1, 1, 64,
-	    &rid) == -1 ||
-	    rop_json_string(&ctx->err, body, "", "username", 1, 1, 64,
-	    &user) == -1 ||
-	    rop_json_string(&ctx->err, body, "", "password", 1, 1,
-	    ROP_PASSWORD_MAX, &pw) == -1)
-		goto out;
 	/*
 	 * A restaurant id that cannot exist is an unknown restaurant:
 	 * the same 401 as a bad password (SPEC §9.2), after the same work.
@@ -167,7 +212,6 @@ out:
 	explicit_bzero(tok, sizeof(tok));
 	PQclear(res);
 	json_object_put(o);
-	json_object_put(body);
 	return rc;
 }
 
@@ -244,6 +288,37 @@ auth_ws_channel(struct rop_ctx *ctx, const char *chan, char *rid,
 }
 
 /*
+ * The subscription nchan asks about: the channel, the role (only one
+ * of ours; the token decides) and the subscriber's query.  400 when
+ * they are not sane (SPEC §9.22), before any token is read.
+ */
+static int
+ws_check(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct ws_args	*a;
+	const char	*role;
+
+	if ((a = rop_req_args(ctx, req, sizeof(*a))) == NULL)
+		return -1;
+	if (auth_ws_channel(ctx, rop_req_param(req, "ROP_WS_CHANNEL"), a->rid,
+	    a->tid) == -1)
+		return -1;
+	role = rop_req_param(req, "ROP_WS_ROLE");
+	if (role != NULL && role[0] != '\0' &&
+	    rop_role_parse(role) == ROP_ROLE_NONE) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "unknown role");
+		rop_err_detail(&ctx->err, "field", "role");
+		return -1;
+	}
+	if (auth_ws_query(req, &a->oq, a->qbuf, sizeof(a->qbuf)) == -1) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "query too long");
+		rop_err_detail(&ctx->err, "field", "query");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * nchan asks before a subscriber joins /ws?restaurant_id=R[&table_id=T]
  * [&role=ROLE][&access_token=...].  2xx lets it in; nchan answers the
  * subscriber's handshake with our 400/401/403 otherwise (SPEC §9.13).
@@ -254,49 +329,20 @@ auth_ws_channel(struct rop_ctx *ctx, const char *chan, char *rid,
 static int
 auth_ws(struct rop_ctx *ctx, struct rop_req *req)
 {
+	struct ws_args		*a = req->args;
 	struct rop_principal	 p;
-	struct rop_req		 oq;
-	const char		*role;
-	char			*qbuf = NULL;
-	char			 rid[65], tid[65];
-	int			 rc = -1;
 
-	if (auth_ws_channel(ctx, rop_req_param(req, "ROP_WS_CHANNEL"), rid,
-	    tid) == -1)
-		goto out;
-	/* The role only has to be one of ours; the token decides. */
-	role = rop_req_param(req, "ROP_WS_ROLE");
-	if (role != NULL && role[0] != '\0' &&
-	    rop_role_parse(role) == ROP_ROLE_NONE) {
-		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "unknown role");
-		rop_err_detail(&ctx->err, "field", "role");
-		goto out;
-	}
-	if ((qbuf = malloc(AUTH_QUERY_MAX)) == NULL) {
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "query");
-		goto out;
-	}
-	if (auth_ws_query(req, &oq, qbuf, AUTH_QUERY_MAX) == -1) {
-		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "query too long");
-		rop_err_detail(&ctx->err, "field", "query");
-		goto out;
-	}
-	if (rop_auth_caller(ctx, &oq, 1, &p) == -1)
-		goto out;
+	if (rop_auth_caller(ctx, &a->oq, 1, &p) == -1)
+		return -1;
 	/* Another restaurant's channel: refused, not hidden (§9.13). */
-	if (strcmp(p.rid, rid) != 0) {
-		rop_err_set(&ctx->err, ROP_EFORBIDDEN, "FORBIDDEN",
+	if (strcmp(p.rid, a->rid) != 0)
+		return rop_err_set(&ctx->err, ROP_EFORBIDDEN, "FORBIDDEN",
 		    "token of another restaurant");
-		goto out;
-	}
-	if (rop_auth_allow(ctx, &p, tid[0] != '\0' ?
+	if (rop_auth_allow(ctx, &p, a->tid[0] != '\0' ?
 	    ROP_RS_STAFF | ROP_RS_GUEST : ROP_RS_STAFF,
-	    tid[0] != '\0' ? tid : NULL) == -1)
-		goto out;
-	rc = rop_reply_raw(req, 204, NULL, NULL, 0);
-out:
-	free(qbuf);
-	return rc;
+	    a->tid[0] != '\0' ? a->tid : NULL) == -1)
+		return -1;
+	return rop_reply_raw(req, 204, NULL, NULL, 0);
 }
 
 /*
@@ -368,17 +414,35 @@ out:
 static int
 auth_logout(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct rop_principal	 p;
+	const struct rop_principal *p = &ctx->caller;
 
-	if (rop_auth_caller(ctx, req, 0, &p) == -1)
-		return -1;
-	memcpy(req->log_rid_buf, p.rid, sizeof(req->log_rid_buf));
-	req->log_rid = req->log_rid_buf;
-	if (rop_req_no_payload(req, &ctx->err) == -1 ||
-	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1 ||
-	    auth_revoke(ctx, p.rid, p.sub, 0, p.jti, p.exp) == -1)
+	if (auth_revoke(ctx, p->rid, p->sub, 0, p->jti, p->exp) == -1)
 		return -1;
 	return rop_reply_raw(req, 204, NULL, NULL, 0);
+}
+
+/* The body of logout-all: none, {} or {"userId"}. */
+static int
+logout_all_check(struct rop_ctx *ctx, struct rop_req *req)
+{
+	static const char *const keys[] = { "userId", NULL };
+	struct logout_all_args	*a;
+
+	if (rop_req_json(req, &ctx->err, 1, &req->json) == -1 ||
+	    (a = rop_req_args(ctx, req, sizeof(*a))) == NULL)
+		return -1;
+	if (req->json == NULL)
+		return 0;
+	if (rop_json_only(&ctx->err, req->json, "", keys) == -1 ||
+	    rop_json_string(&ctx->err, req->json, "", "userId", 0, 1, 64,
+	    &a->uid) == -1)
+		return -1;
+	if (a->uid != NULL && !rop_text_is_id(a->uid)) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "bad userId");
+		rop_err_detail(&ctx->err, "field", "userId");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -389,48 +453,26 @@ auth_logout(struct rop_ctx *ctx, struct rop_req *req)
 static int
 auth_logout_all(struct rop_ctx *ctx, struct rop_req *req)
 {
-	static const char *const keys[] = { "userId", NULL };
-	struct rop_principal	 p;
-	struct json_object	*body = NULL;
-	const char		*uid = NULL;
-	int64_t			 wm;
-	int			 rc = -1;
+	const struct rop_principal	*p = &ctx->caller;
+	const struct logout_all_args	*a = req->args;
+	const char			*uid = a->uid;
+	int64_t				 wm;
 
-	if (rop_auth_caller(ctx, req, 0, &p) == -1)
-		return -1;
-	memcpy(req->log_rid_buf, p.rid, sizeof(req->log_rid_buf));
-	req->log_rid = req->log_rid_buf;
-	if (rop_req_json(req, &ctx->err, 1, &body) == -1)
-		goto out;
-	if (body != NULL && (rop_json_only(&ctx->err, body, "", keys) == -1 ||
-	    rop_json_string(&ctx->err, body, "", "userId", 0, 1, 64,
-	    &uid) == -1))
-		goto out;
-	if (uid != NULL && !rop_text_is_id(uid)) {
-		rop_err_set(&ctx->err, ROP_EINVAL, NULL, "bad userId");
-		rop_err_detail(&ctx->err, "field", "userId");
-		goto out;
-	}
-	if (rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1)
-		goto out;
 	if (uid == NULL)
-		uid = p.sub;
-	if (strcmp(uid, p.sub) != 0 &&
-	    rop_auth_allow(ctx, &p, ROP_RS_MANAGE, NULL) == -1)
-		goto out;
+		uid = p->sub;
+	if (strcmp(uid, p->sub) != 0 &&
+	    rop_auth_allow(ctx, p, ROP_RS_MANAGE, NULL) == -1)
+		return -1;
 	/*
 	 * Everything issued up to now, the calling token included when it
 	 * is the user's (its issue time may lie a little ahead of ours).
 	 */
 	wm = rop_time_now_ms();
-	if (strcmp(uid, p.sub) == 0 && p.iat_ms > wm)
-		wm = p.iat_ms;
-	if (auth_revoke(ctx, p.rid, uid, wm, NULL, 0) == -1)
-		goto out;
-	rc = rop_reply_raw(req, 204, NULL, NULL, 0);
-out:
-	json_object_put(body);
-	return rc;
+	if (strcmp(uid, p->sub) == 0 && p->iat_ms > wm)
+		wm = p->iat_ms;
+	if (auth_revoke(ctx, p->rid, uid, wm, NULL, 0) == -1)
+		return -1;
+	return rop_reply_raw(req, 204, NULL, NULL, 0);
 }
 
 /*
@@ -440,25 +482,14 @@ out:
 static int
 auth_qr_common(struct rop_ctx *ctx, struct rop_req *req, int rotate)
 {
-	struct rop_principal	 p;
 	struct json_object	*o = NULL;
-	const char		*rid, *tid;
+	const char		*rid = req->rid, *tid = req->tid;
 	char			 tok[512], *url = NULL;
 	int			 rc = -1;
 
-	rid = rop_req_param(req, "ROP_RESTAURANT_ID");
-	tid = rop_req_param(req, "ROP_TABLE_ID");
-	if (rid == NULL || tid == NULL || !rop_text_is_id(rid) ||
-	    !rop_text_is_id(tid))
+	if (tid == NULL)
 		return rop_err_set(&ctx->err, ROP_ENOTFOUND, NULL,
 		    "no such resource");
-	req->log_rid = rid;
-	req->log_tid = tid;
-	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
-	    rop_auth_tenant(ctx, &p, rid, "RESTAURANT_NOT_FOUND") == -1 ||
-	    (rotate && rop_req_no_payload(req, &ctx->err) == -1) ||
-	    rop_auth_allow(ctx, &p, ROP_RS_MANAGE, NULL) == -1)
-		goto out;
 	if (rop_auth_table_qr(ctx, rid, tid, rotate, tok, sizeof(tok),
 	    &url) == -1)
 		goto out;
@@ -491,7 +522,7 @@ int
 main(void)
 {
 	static const struct rop_app app = { "auth", routes,
-	    ROP_CONFIG_SECRETS };
+	    ROP_CONFIG_SECRETS, NULL };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

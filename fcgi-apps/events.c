@@ -8,16 +8,24 @@
 #include <string.h>
 
 #include "rop_app.h"
-#include "rop_auth.h"
 #include "rop_db.h"
 
+/* The query, checked: ?after=SEQ&limit=N. */
+struct events_args {
+	long long	 after, limit;
+};
+
+static int	events_check(struct rop_ctx *, struct rop_req *);
 static int	events_list(struct rop_ctx *, struct rop_req *);
 static int	query_int(struct rop_ctx *, const char *, long long,
 		    long long, long long, const char *, long long *);
 
 static const struct rop_route routes[] = {
-	{ "events.list",	"GET",	events_list },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "events.list",	"GET",	ROP_RS_STAFF,	ROP_TENANT_PATH,
+		events_check,	events_list },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
 static const struct rop_stmt st_events = {
@@ -56,26 +64,35 @@ query_int(struct rop_ctx *ctx, const char *key, long long def, long long min,
 	return -1;
 }
 
+/*
+ * after: a seq, 0 to 2^63 - 1 (a bigint; anything larger is 400, never
+ * a database error); limit 1..500.
+ */
+static int
+events_check(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct events_args	*a;
+
+	if ((a = rop_req_args(ctx, req, sizeof(*a))) == NULL)
+		return -1;
+	if (query_int(ctx, "after", 0, 0, INT64_MAX, NULL, &a->after) == -1 ||
+	    query_int(ctx, "limit", 100, 1, 500, "INVALID_LIMIT",
+	    &a->limit) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 events_list(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct rop_principal	 p;
-	const char		*rid, *pp[3];
+	const struct events_args *a = req->args;
+	const char		*rid = req->rid, *pp[3];
 	char			 after_s[24], limit_s[16], *out = NULL;
-	long long		 after, limit, last;
+	long long		 after = a->after, limit = a->limit, last;
 	PGresult		*res = NULL;
 	size_t			 cap, len;
 	int			 i, n, rc = -1;
 
-	if ((rid = rop_req_id(req, &ctx->err, "ROP_RESTAURANT_ID")) == NULL)
-		return -1;
-	req->log_rid = rid;
-	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
-	    rop_auth_tenant(ctx, &p, rid, NULL) == -1 ||
-	    query_int(ctx, "after", 0, 0, INT64_MAX, NULL, &after) == -1 ||
-	    query_int(ctx, "limit", 100, 1, 500, "INVALID_LIMIT", &limit) == -1 ||
-	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1)
-		return -1;
 	snprintf(after_s, sizeof(after_s), "%lld", after);
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
 	pp[0] = rid;
@@ -122,7 +139,7 @@ int
 main(void)
 {
 	static const struct rop_app app = { "events", routes,
-	    ROP_CONFIG_SECRETS };
+	    ROP_CONFIG_SECRETS, NULL };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

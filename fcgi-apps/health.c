@@ -25,9 +25,13 @@ static const struct rop_stmt schema_version = {
 };
 
 static const struct rop_route routes[] = {
-	{ "health.live",	"GET",	health_live },
-	{ "health.ready",	"GET",	health_ready },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "health.live",	"GET",	ROP_PUBLIC,	ROP_TENANT_NONE,
+		NULL,		health_live },
+	{ "health.ready",	"GET",	ROP_PUBLIC,	ROP_TENANT_NONE,
+		NULL,		health_ready },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
 static int
@@ -96,7 +100,7 @@ out:
 int
 main(void)
 {
-	static const struct rop_app app = { "health", routes, 0 };
+	static const struct rop_app app = { "health", routes, 0, NULL };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

@@ -6,30 +6,33 @@
 #include <string.h>
 
 #include "rop_app.h"
-#include "rop_auth.h"
 #include "rop_order.h"
 
 static int	kitchen_orders(struct rop_ctx *, struct rop_req *);
-static int	kitchen_status(struct rop_ctx *, struct rop_req *);
+static int	kitchen_check(struct rop_ctx *, struct rop_req *);
 
 static const struct rop_route routes[] = {
-	{ "kitchen.orders",	"GET",	kitchen_orders },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "kitchen.orders",	"GET",	ROP_RS_STAFF,	ROP_TENANT_PATH,
+		kitchen_check,	kitchen_orders },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
 /*
  * The kitchen's filters are PLACED, ACCEPTED, READY and ALL (SPEC §6
  * Kitchen, docs/openapi.yaml KitchenStatus); the shared paging accepts
- * the table list's PAID and CANCELLED too, which are 400 here.
+ * the table list's PAID and CANCELLED too, which are 400 here.  The
+ * status defaults to PLACED.
  */
 static int
-kitchen_status(struct rop_ctx *ctx, struct rop_req *req)
+kitchen_check(struct rop_ctx *ctx, struct rop_req *req)
 {
 	char	 buf[32];
 
 	if (rop_req_query(req, "status", buf, sizeof(buf)) != 1 ||
 	    (strcmp(buf, "PAID") != 0 && strcmp(buf, "CANCELLED") != 0))
-		return 0;	/* absent, or for rop_order_paging to judge */
+		return rop_order_page_check(ctx, req, "PLACED");
 	rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_STATUS",
 	    "status must be one of PLACED, ACCEPTED, READY, ALL");
 	rop_err_detail(&ctx->err, "field", "status");
@@ -39,20 +42,11 @@ kitchen_status(struct rop_ctx *ctx, struct rop_req *req)
 static int
 kitchen_orders(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct rop_principal	 p;
-	const char		*rid, *status;
-	char			 cursor[129], *json = NULL;
-	int			 limit;
+	const struct rop_order_page	*pg = req->args;
+	char				*json = NULL;
 
-	if ((rid = rop_req_id(req, &ctx->err, "ROP_RESTAURANT_ID")) == NULL)
-		return -1;
-	req->log_rid = rid;
-	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
-	    rop_auth_tenant(ctx, &p, rid, NULL) == -1 ||
-	    kitchen_status(ctx, req) == -1 ||
-	    rop_order_paging(ctx, "PLACED", &status, &limit, cursor) == -1 ||
-	    rop_auth_allow(ctx, &p, ROP_RS_STAFF, NULL) == -1 ||
-	    rop_order_list(ctx, rid, NULL, status, limit, cursor, &json) == -1)
+	if (rop_order_list(ctx, req->rid, NULL, pg->status, pg->limit,
+	    pg->cursor, &json) == -1)
 		return -1;
 	return rop_reply_json_take(req, 200, json);
 }
@@ -61,7 +55,7 @@ int
 main(void)
 {
 	static const struct rop_app app = { "kitchen", routes,
-	    ROP_CONFIG_SECRETS };
+	    ROP_CONFIG_SECRETS, NULL };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

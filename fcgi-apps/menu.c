@@ -12,33 +12,32 @@
 #include <stdlib.h>
 
 #include "rop_app.h"
-#include "rop_auth.h"
 #include "rop_json.h"
 #include "rop_menu.h"
-#include "domain/rop_text.h"
 
 static int	menu_get(struct rop_ctx *, struct rop_req *);
+static int	menu_patch_check(struct rop_ctx *, struct rop_req *);
 static int	menu_item_patch(struct rop_ctx *, struct rop_req *);
 
 static const struct rop_route routes[] = {
-	{ "menu.get",		"GET",		menu_get },
-	{ "menu.item.patch",	"PATCH",	menu_item_patch },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "menu.get",		"GET",	ROP_PUBLIC,	ROP_TENANT_PATH_RNF,
+		NULL,		menu_get },
+	{ "menu.item.patch",	"PATCH", ROP_RS_MANAGE,	ROP_TENANT_PATH,
+		menu_patch_check, menu_item_patch },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
 static int
 menu_get(struct rop_ctx *ctx, struct rop_req *req)
 {
-	const char	*rid = rop_req_param(req, "ROP_RESTAURANT_ID");
+	const char	*rid = req->rid;
 	char		*body = NULL, etag[ROP_MENU_ETAG_BUFSZ];
 	size_t		 len;
 	int64_t		 version;
 	int		 rc = -1;
 
-	if (rid == NULL || !rop_text_is_id(rid))
-		return rop_err_set(&ctx->err, ROP_ENOTFOUND,
-		    "RESTAURANT_NOT_FOUND", "no such restaurant");
-	req->log_rid = rid;
 	if (rop_menu_get(ctx, rid, &body, &len, &version) == -1)
 		goto out;
 	rop_menu_etag(etag, sizeof(etag), version);
@@ -56,36 +55,34 @@ out:
 	return rc;
 }
 
+/* The body: {"isAvailable"?, "price"?}, strictly. */
+static int
+menu_patch_check(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_menu_patch	*pt;
+
+	if (rop_req_json(req, &ctx->err, 0, &req->json) == -1 ||
+	    (pt = rop_req_args(ctx, req, sizeof(*pt))) == NULL)
+		return -1;
+	return rop_menu_patch_parse(ctx, req->json, pt);
+}
+
 static int
 menu_item_patch(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct rop_principal	 p;
-	struct rop_menu_patch	 pt;
-	struct json_object	*body = NULL, *item = NULL;
-	const char		*rid, *iid;
+	struct json_object	*item = NULL;
 	int64_t			 version;
 	int			 rc = -1;
 
-	rid = rop_req_param(req, "ROP_RESTAURANT_ID");
-	iid = rop_req_param(req, "ROP_ITEM_ID");
-	if (rid == NULL || iid == NULL || !rop_text_is_id(rid) ||
-	    !rop_text_is_id(iid))
+	if (req->iid == NULL)
 		return rop_err_set(&ctx->err, ROP_ENOTFOUND, NULL,
 		    "no such resource");
-	req->log_rid = rid;
-	/* SPEC §9.16: 401, then tenant 404, then 400, then 403. */
-	if (rop_auth_caller(ctx, req, 0, &p) == -1 ||
-	    rop_auth_tenant(ctx, &p, rid, NULL) == -1 ||
-	    rop_req_json(req, &ctx->err, 0, &body) == -1 ||
-	    rop_menu_patch_parse(ctx, body, &pt) == -1 ||
-	    rop_auth_allow(ctx, &p, ROP_RS_MANAGE, NULL) == -1)
-		goto out;
-	if (rop_menu_patch_apply(ctx, rid, iid, &pt, &item, &version) == -1)
+	if (rop_menu_patch_apply(ctx, req->rid, req->iid, req->args, &item,
+	    &version) == -1)
 		goto out;
 	rc = rop_reply_json(req, 200, item);
 out:
 	json_object_put(item);
-	json_object_put(body);
 	return rc;
 }
 
@@ -93,7 +90,7 @@ int
 main(void)
 {
 	static const struct rop_app app = { "menu", routes,
-	    ROP_CONFIG_SECRETS };
+	    ROP_CONFIG_SECRETS, NULL };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

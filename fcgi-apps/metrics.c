@@ -11,8 +11,11 @@
 static int	metrics_get(struct rop_ctx *, struct rop_req *);
 
 static const struct rop_route routes[] = {
-	{ "metrics.get",	"GET",	metrics_get },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "metrics.get",	"GET",	ROP_PUBLIC,	ROP_TENANT_NONE,
+		NULL,		metrics_get },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
 static int
@@ -36,7 +39,7 @@ metrics_get(struct rop_ctx *ctx, struct rop_req *req)
 int
 main(void)
 {
-	static const struct rop_app app = { "metrics", routes, 0 };
+	static const struct rop_app app = { "metrics", routes, 0, NULL };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

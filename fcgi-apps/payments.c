@@ -3,87 +3,61 @@
  * Payments).  Floor staff only: WAITER, MANAGER, ADMIN.  The restaurant
  * is the caller's token's, so another restaurant's order is 404.
  */
-#include <json-c/json.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "rop_app.h"
-#include "rop_auth.h"
 #include "rop_payment.h"
 
+static int	capture_check(struct rop_ctx *, struct rop_req *);
 static int	payment_capture(struct rop_ctx *, struct rop_req *);
 static int	payment_list(struct rop_ctx *, struct rop_req *);
 
 static const struct rop_route routes[] = {
-	{ "payment.capture",	"POST",	payment_capture },
-	{ "payment.list",	"GET",	payment_list },
-	{ NULL, NULL, NULL }
+	/* route		method	who		tenant
+	 *	check		handler */
+	{ "payment.capture",	"POST",	ROP_RS_FLOOR,	ROP_TENANT_ORDER,
+		capture_check,	payment_capture },
+	{ "payment.list",	"GET",	ROP_RS_FLOOR,	ROP_TENANT_ORDER,
+		NULL,		payment_list },
+	{ NULL, NULL, 0, ROP_TENANT_NONE, NULL, NULL }
 };
 
-/*
- * Checks in SPEC §9.16 order: token (401), the order in the token's
- * restaurant (404), Idempotency-Key and body (400), role (403), then
- * state and amount inside the capture.
- */
+/* The Idempotency-Key (required), then the capture body. */
+static int
+capture_check(struct rop_ctx *ctx, struct rop_req *req)
+{
+	struct rop_payment_draft	*d;
+
+	if (rop_req_idem_key(req, &ctx->err, 1, &req->idem_key) == -1 ||
+	    rop_req_json(req, &ctx->err, 0, &req->json) == -1 ||
+	    (d = rop_req_args(ctx, req, sizeof(*d))) == NULL)
+		return -1;
+	return rop_payment_parse(ctx, req->json, d);
+}
+
+/* State and amount are checked inside the capture. */
 static int
 payment_capture(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct rop_principal		 p;
-	struct rop_payment_draft	 d;
-	struct json_object		*body = NULL;
-	const char			*oid, *key;
-	char				 tid[65], *json = NULL;
-	int				 replayed = 0, rc = -1;
+	char	*json = NULL;
+	int	 replayed = 0;
 
-	if ((oid = rop_req_id(req, &ctx->err, "ROP_ORDER_ID")) == NULL)
+	if (rop_payment_capture(ctx, req->rid, req->oid, req->args,
+	    req->idem_key, &json, &replayed) == -1)
 		return -1;
-	req->log_oid = oid;
-	if (rop_auth_caller(ctx, req, 0, &p) == -1)
-		return -1;
-	snprintf(req->log_rid_buf, sizeof(req->log_rid_buf), "%s", p.rid);
-	req->log_rid = req->log_rid_buf;
-	if (rop_payment_order(ctx, p.rid, oid, tid) == -1)
-		return -1;
-	/* The log line is written after we return: not "tid" itself. */
-	snprintf(req->log_tid_buf, sizeof(req->log_tid_buf), "%s", tid);
-	req->log_tid = req->log_tid_buf;
-	if (rop_req_idem_key(req, &ctx->err, 1, &key) == -1)
-		return -1;
-	if (rop_req_json(req, &ctx->err, 0, &body) == -1 ||
-	    rop_payment_parse(ctx, body, &d) == -1 ||
-	    rop_auth_allow(ctx, &p, ROP_RS_FLOOR, NULL) == -1 ||
-	    rop_payment_capture(ctx, p.rid, oid, &d, key, &json,
-	    &replayed) == -1)
-		goto out;
 	if (replayed)
 		rop_reply_header(req, "Idempotent-Replayed", "true");
-	rc = rop_reply_json_take(req, 201, json);
-out:
-	json_object_put(body);
-	return rc;
+	return rop_reply_json_take(req, 201, json);
 }
 
 static int
 payment_list(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct rop_principal	 p;
-	const char		*oid;
-	char			*json = NULL;
+	char	*json = NULL;
 
-	if ((oid = rop_req_id(req, &ctx->err, "ROP_ORDER_ID")) == NULL)
+	if (rop_payment_list(ctx, req->rid, req->oid, &json) == -1)
 		return -1;
-	req->log_oid = oid;
-	if (rop_auth_caller(ctx, req, 0, &p) == -1)
-		return -1;
-	snprintf(req->log_rid_buf, sizeof(req->log_rid_buf), "%s", p.rid);
-	req->log_rid = req->log_rid_buf;
-	if (rop_payment_list(ctx, p.rid, oid, &json) == -1)
-		return -1;
-	if (rop_auth_allow(ctx, &p, ROP_RS_FLOOR, NULL) == -1) {
-		free(json);
-		return -1;
-	}
 	return rop_reply_json_take(req, 200, json);
 }
 
@@ -91,7 +65,7 @@ int
 main(void)
 {
 	static const struct rop_app app = { "payments", routes,
-	    ROP_CONFIG_SECRETS };
+	    ROP_CONFIG_SECRETS | ROP_CONFIG_PAYMENTS, rop_payment_order };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

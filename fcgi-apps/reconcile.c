@@ -67,7 +67,7 @@ main(int argc, char *argv[])
 		} else
 			return usage();
 	}
-	if (rop_ctx_init(&ctx, "reconcile", 0) == -1)
+	if (rop_ctx_init(&ctx, "reconcile", ROP_CONFIG_PAYMENTS) == -1)
 		return 1;
 	rc = rop_payment_reconcile(&ctx, older, limit, &settled, &skipped,
 	    &failed);

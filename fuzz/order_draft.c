@@ -15,10 +15,10 @@
 #include "fuzz.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-static void	check_draft(const struct draft *);
+static void	check_draft(const struct rop_order_draft *);
 
 static void
-check_draft(const struct draft *d)
+check_draft(const struct rop_order_draft *d)
 {
 	size_t	 i;
 
@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct rop_ctx	 ctx;
 	struct rop_req		 req;
 	struct json_object	*body = NULL, *body2 = NULL;
-	struct draft		*d, *d2;
+	struct rop_order_draft		*d, *d2;
 	const char		*text;
 	char			 reason[1024], *copy;
 	size_t			 len;

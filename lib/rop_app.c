@@ -4,6 +4,7 @@
 #include <fcgiapp.h>
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,20 @@
 #include "rop_log.h"
 #include "rop_metrics.h"
 #include "rop_time.h"
+#include "domain/rop_text.h"
 
 extern char **environ;
 
 static void	app_serve(struct rop_ctx *, const struct rop_app *,
 		    FCGX_Stream *, FCGX_Stream *, char **);
-static int	app_dispatch(struct rop_ctx *, const struct rop_app *,
+static int	app_path_ids(struct rop_ctx *, const struct rop_route *,
 		    struct rop_req *);
+static int	app_locate(struct rop_ctx *, const struct rop_app *,
+		    struct rop_req *);
+static int	app_fail(struct rop_ctx *, const struct rop_app *,
+		    struct rop_req *, int);
+static int	app_checks(struct rop_ctx *, const struct rop_app *,
+		    const struct rop_route *, struct rop_req *);
 static void	app_account(struct rop_ctx *, struct rop_req *, int64_t);
 
 int
@@ -63,8 +71,139 @@ rop_ctx_release(struct rop_ctx *ctx)
 	ctx->metrics = NULL;
 }
 
+/*
+ * The path ids nginx passed: each one present must be an id (nginx's
+ * location regexes let no other through; CGI callers are not nginx).
+ */
 static int
-app_dispatch(struct rop_ctx *ctx, const struct rop_app *app,
+app_path_ids(struct rop_ctx *ctx, const struct rop_route *r,
+    struct rop_req *req)
+{
+	static const struct {
+		const char	*param;
+		size_t		 off;
+	} ids[] = {
+		{ "ROP_RESTAURANT_ID",	offsetof(struct rop_req, rid) },
+		{ "ROP_TABLE_ID",	offsetof(struct rop_req, tid) },
+		{ "ROP_ORDER_ID",	offsetof(struct rop_req, oid) },
+		{ "ROP_ITEM_ID",	offsetof(struct rop_req, iid) },
+	};
+	const char	*v, **slot;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		slot = (const char **)((char *)req + ids[i].off);
+		*slot = NULL;
+		if ((v = rop_req_param(req, ids[i].param)) == NULL)
+			continue;
+		if (!rop_text_is_id(v))
+			return rop_err_set(&ctx->err, ROP_ENOTFOUND,
+			    i == 0 && r->tenant == ROP_TENANT_PATH_RNF ?
+			    "RESTAURANT_NOT_FOUND" : NULL, "no such resource");
+		*slot = v;
+	}
+	if (((r->tenant == ROP_TENANT_PATH ||
+	    r->tenant == ROP_TENANT_PATH_RNF) && req->rid == NULL) ||
+	    (r->tenant == ROP_TENANT_ORDER && req->oid == NULL))
+		return rop_err_set(&ctx->err, ROP_ENOTFOUND,
+		    r->tenant == ROP_TENANT_PATH_RNF ? "RESTAURANT_NOT_FOUND" :
+		    NULL, "no such resource");
+	req->log_rid = req->rid;
+	req->log_tid = req->tid;
+	req->log_oid = req->oid;
+	return 0;
+}
+
+/*
+ * For ROP_TENANT_ORDER: find the order of the tenant, its table into
+ * req->tid.  Returns 0 or -1 (404, 503).
+ */
+static int
+app_locate(struct rop_ctx *ctx, const struct rop_app *app,
+    struct rop_req *req)
+{
+	if (app->locate == NULL)
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "app %s has order routes but no locate", app->name);
+	if (app->locate(ctx, req->rid, req->oid, req->log_tid_buf) == -1)
+		return -1;
+	req->tid = req->log_tid = req->log_tid_buf;
+	return 0;
+}
+
+/*
+ * A later check failed on a route whose tenant check was deferred: the
+ * order's 404 comes first, as if it had been checked first.
+ */
+static int
+app_fail(struct rop_ctx *ctx, const struct rop_app *app,
+    struct rop_req *req, int deferred)
+{
+	struct rop_err	 later;
+
+	if (!deferred)
+		return -1;
+	later = ctx->err;
+	rop_err_clear(&ctx->err);
+	if (app_locate(ctx, app, req) == -1)
+		return -1;
+	ctx->err = later;
+	return -1;
+}
+
+/*
+ * SPEC §9.16, from the route's row: authentication (401), tenant
+ * (404), syntax (400), role (403).  Size and content type (413, 415)
+ * were checked when the request was read.  Returns 0 or -1.
+ */
+static int
+app_checks(struct rop_ctx *ctx, const struct rop_app *app,
+    const struct rop_route *r, struct rop_req *req)
+{
+	struct rop_principal	*p = &ctx->caller;
+	unsigned		 roles = r->who & ROP_ROLES_MASK;
+	int			 token, deferred = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (app_path_ids(ctx, r, req) == -1)
+		return -1;
+	token = (r->who & (ROP_PUBLIC | ROP_SELF)) == 0;
+	if (token) {
+		if (rop_auth_caller(ctx, req, (r->who & ROP_QUERY_TOKEN) != 0,
+		    p) == -1)
+			return -1;
+		switch (r->tenant) {
+		case ROP_TENANT_NONE:
+			break;
+		case ROP_TENANT_PATH:
+		case ROP_TENANT_PATH_RNF:
+			if (rop_auth_tenant(ctx, p, req->rid,
+			    r->tenant == ROP_TENANT_PATH_RNF ?
+			    "RESTAURANT_NOT_FOUND" : NULL) == -1)
+				return -1;
+			break;
+		case ROP_TENANT_ORDER:
+			req->rid = req->log_rid = p->rid;
+			deferred = 1;
+			/* A table token's role check needs the order's table. */
+			if (p->role == ROP_ROLE_TABLE &&
+			    (roles & ROP_RS_GUEST) != 0) {
+				if (app_locate(ctx, app, req) == -1)
+					return -1;
+				deferred = 0;
+			}
+			break;
+		}
+	}
+	if (r->check != NULL && r->check(ctx, req) == -1)
+		return app_fail(ctx, app, req, deferred);
+	if (token && rop_auth_allow(ctx, p, roles, req->tid) == -1)
+		return app_fail(ctx, app, req, deferred);
+	return 0;
+}
+
+int
+rop_app_handle(struct rop_ctx *ctx, const struct rop_app *app,
     struct rop_req *req)
 {
 	const struct rop_route	*r;
@@ -81,8 +220,11 @@ app_dispatch(struct rop_ctx *ctx, const struct rop_app *app,
 		if (strcmp(r->name, req->route) != 0)
 			continue;
 		known = 1;
-		if (strcmp(r->method, method) == 0)
+		if (strcmp(r->method, method) == 0) {
+			if (app_checks(ctx, app, r, req) == -1)
+				return -1;
 			return r->handler(ctx, req);
+		}
 		alen += (size_t)snprintf(ctx->err.allow + alen,
 		    alen < sizeof(ctx->err.allow) ?
 		    sizeof(ctx->err.allow) - alen : 0, "%s%s",
@@ -100,6 +242,23 @@ app_dispatch(struct rop_ctx *ctx, const struct rop_app *app,
 		snprintf(ctx->err.allow, sizeof(ctx->err.allow), "%s", allow);
 	}
 	return -1;
+}
+
+void *
+rop_req_args(struct rop_ctx *ctx, struct rop_req *req, size_t size)
+{
+	if (req->args != NULL && req->args_free != NULL)
+		req->args_free(req->args);
+	req->args_free = free;
+	if ((req->args = calloc(1, size)) == NULL)
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "request values");
+	return req->args;
+}
+
+int
+rop_check_no_payload(struct rop_ctx *ctx, struct rop_req *req)
+{
+	return rop_req_no_payload(req, &ctx->err);
 }
 
 static void
@@ -148,10 +307,11 @@ app_serve(struct rop_ctx *ctx, const struct rop_app *app, FCGX_Stream *in,
 	int		 rc;
 
 	rop_err_clear(&ctx->err);
+	memset(&ctx->caller, 0, sizeof(ctx->caller));
 	ctx->req = &req;
 	rc = rop_req_init(&req, &ctx->err, in, out, envp);
 	if (rc == 0)
-		rc = app_dispatch(ctx, app, &req);
+		rc = rop_app_handle(ctx, app, &req);
 	/* A handler must not leave a transaction open. */
 	if (rop_db_in_tx(ctx->db))
 		rop_db_rollback(ctx->db);

@@ -8,10 +8,11 @@
  * the access_token query parameter.  Signatures are HMAC-SHA256 from
  * OpenSSL's libcrypto, compared in constant time.
  *
- * The checks of a handler run in the order of SPEC §9.16:
+ * The runner (rop_app.h) calls them for every route, from its row, in
+ * the order of SPEC §9.16:
  *	rop_auth_caller()	401 missing/malformed/expired/forged token
  *	rop_auth_tenant()	404 a token of another restaurant
- *	(parse the body)	400
+ *	(the route's check)	400
  *	rop_auth_allow()	403 role not allowed / table token of another table
  */
 #ifndef ROP_AUTH_H

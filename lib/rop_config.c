@@ -85,6 +85,13 @@ rop_config_load(struct rop_config *cfg, unsigned flags, char *why,
 	    num(&cfg->menu_recheck_ms, "ROP_MENU_RECHECK_MS", 1000, 0, 60000,
 	    why, whysz))
 		return -1;
+	if ((flags & ROP_CONFIG_PAYMENTS) && rop_config_is_prod(cfg) &&
+	    strcmp(cfg->payment_provider, "fake") == 0) {
+		snprintf(why, whysz, "ROP_PAYMENT_PROVIDER=fake approves "
+		    "every card and is for development and tests only; it "
+		    "refuses to run with ROP_ENV=%s", cfg->env);
+		return -1;
+	}
 	if (flags & ROP_CONFIG_SECRETS) {
 		if (strlen(cfg->jwt_secret) < 32) {
 			snprintf(why, whysz, "ROP_JWT_SECRET must be set "
@@ -98,4 +105,11 @@ rop_config_load(struct rop_config *cfg, unsigned flags, char *why,
 		}
 	}
 	return 0;
+}
+
+int
+rop_config_is_prod(const struct rop_config *cfg)
+{
+	return strcmp(cfg->env, "prod") == 0 ||
+	    strcmp(cfg->env, "production") == 0;
 }

@@ -11,6 +11,7 @@
 
 struct rop_config {
 	char	 env[16];		/* ROP_ENV: "dev", "test", "prod" */
+					/* ("production" is prod too) */
 	char	 database_url[512];	/* ROP_DATABASE_URL */
 	char	 redis_url[256];	/* ROP_REDIS_URL, "" disables Redis */
 	int	 redis_timeout_ms;	/* ROP_REDIS_TIMEOUT_MS, 1..200 */
@@ -27,6 +28,11 @@ struct rop_config {
 };
 
 #define ROP_CONFIG_SECRETS	0x01	/* require the token secrets */
+/*
+ * A program that takes payments: the built-in "fake" provider, which
+ * approves every card, refuses to run in production (SPEC §15).
+ */
+#define ROP_CONFIG_PAYMENTS	0x02
 
 /*
  * Fill "cfg" from the environment.  Returns 0, or -1 with a reason in
@@ -35,5 +41,8 @@ struct rop_config {
  */
 int	 rop_config_load(struct rop_config *cfg, unsigned flags, char *why,
 	    size_t whysz);
+
+/* 1 when ROP_ENV names production: "prod" or "production". */
+int	 rop_config_is_prod(const struct rop_config *cfg);
 
 #endif /* ROP_CONFIG_H */

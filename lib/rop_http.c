@@ -232,6 +232,11 @@ rop_req_release(struct rop_req *req)
 {
 	free(req->body);
 	req->body = NULL;
+	json_object_put(req->json);
+	req->json = NULL;
+	if (req->args != NULL && req->args_free != NULL)
+		req->args_free(req->args);
+	req->args = NULL;
 }
 
 int
@@ -259,11 +264,21 @@ rop_req_no_payload(struct rop_req *req, struct rop_err *err)
 		return 0;
 	if (rop_json_parse(err, req->body, req->body_len, &obj) == -1)
 		return -1;
-	if (!json_object_is_type(obj, json_type_object) ||
-	    json_object_object_length(obj) != 0) {
+	if (!json_object_is_type(obj, json_type_object)) {
 		rop_err_set(err, ROP_EINVAL, NULL,
 		    "this request takes no body, or {}");
 		rop_err_detail(err, "field", "body");
+		rc = -1;
+	} else if (json_object_object_length(obj) != 0) {
+		/* Name the field, as for any unknown one (SPEC §4). */
+		json_object_object_foreach(obj, key, val) {
+			(void)val;
+			rop_err_set(err, ROP_EINVAL, NULL,
+			    "%.64s is not a known field: this request takes "
+			    "no body, or {}", key);
+			rop_err_detail(err, "field", key);
+			break;
+		}
 		rc = -1;
 	}
 	json_object_put(obj);

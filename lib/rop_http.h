@@ -42,6 +42,18 @@ struct rop_req {
 	 */
 	const char		*log_rid, *log_tid, *log_oid, *log_event;
 	char			 log_rid_buf[65], log_tid_buf[65];
+	/*
+	 * Set by the runner (rop_app.h) before the handler runs: the path
+	 * ids nginx passed (checked ids, or NULL when absent), the tenant
+	 * (rid: the path's, or the token's for order routes), and what the
+	 * route's syntax check parsed.  json and args are owned and freed
+	 * by rop_req_release().
+	 */
+	const char		*rid, *tid, *oid, *iid;
+	struct json_object	*json;		/* the parsed body, or NULL */
+	const char		*idem_key;	/* Idempotency-Key, or NULL */
+	void			*args;		/* a check's parsed values */
+	void			(*args_free)(void *);
 };
 
 /*

@@ -49,6 +49,55 @@ static const double bounds[ROP_METRICS_BUCKETS] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 };
 
+/*
+ * The # HELP text of each family.  A family not listed here still gets
+ * a HELP line (promtool and Prometheus want one per family), naming it
+ * only: add its line when you add a metric.
+ */
+static const struct {
+	const char	*name;
+	const char	*help;
+} helps[] = {
+	{ "rop_auth_logins_total",
+	    "Staff logins by result (ok, fail)." },
+	{ "rop_events_publish_failures_total",
+	    "Event PUBLISHes to Redis that failed (the relay catches up from "
+	    "the outbox)." },
+	{ "rop_events_published_total",
+	    "Events PUBLISHed to Redis after their transaction committed." },
+	{ "rop_http_request_duration_seconds",
+	    "Time from reading a request to its logged answer, by app and "
+	    "route." },
+	{ "rop_http_requests_total",
+	    "Requests answered, by app, route and HTTP status." },
+	{ "rop_menu_cache_total",
+	    "Menu cache lookups by result (hit, miss, invalid, error)." },
+	{ "rop_menu_version",
+	    "Latest menu version this host has seen, per restaurant." },
+	{ "rop_order_time_to_accept_seconds",
+	    "Time from placing an order to its acceptance." },
+	{ "rop_order_time_to_ready_seconds",
+	    "Time from placing an order to it being ready." },
+	{ "rop_order_transition_total",
+	    "Order state transitions made, by from and to state." },
+	{ "rop_orders_placed_total",
+	    "Orders placed (idempotent replays not counted)." },
+	{ "rop_payments_captured_total",
+	    "Payments captured." },
+	{ "rop_payments_declined_total",
+	    "Payments the provider declined." },
+	{ "rop_relay_behind_events",
+	    "Events committed but not yet delivered by the relay." },
+	{ "rop_relay_caught_up_total",
+	    "Events the relay read from the outbox rather than from Redis." },
+	{ "rop_relay_delivered_total",
+	    "Events the relay delivered to nchan." },
+	{ "rop_relay_lag_seconds",
+	    "Time from an event's commit to its delivery by the relay." },
+	{ "rop_relay_publish_failures_total",
+	    "Publishes to nchan that failed (retried)." },
+};
+
 static uint64_t		 m_hash(const char *);
 static struct m_slot	*m_slot(struct rop_metrics *, const char *,
 			    const char *, enum m_type, int);
@@ -332,6 +381,9 @@ rop_metrics_render(struct rop_metrics *m, size_t *lenp)
 			sep[0] = '\0';
 		}
 		if (strcmp(prev, base) != 0) {
+			if (out(&buf, &len, &cap, "# HELP %s %s\n", base,
+			    rop_metrics_help(base)) == -1)
+				goto out;
 			if (out(&buf, &len, &cap, "# TYPE %s %s\n", base,
 			    s->type == M_COUNTER ? "counter" :
 			    s->type == M_GAUGE ? "gauge" : "histogram") == -1)
@@ -370,6 +422,17 @@ out:
 	}
 	*lenp = len;
 	return buf;
+}
+
+const char *
+rop_metrics_help(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (strcmp(helps[i].name, name) == 0)
+			return helps[i].help;
+	return "ROP metric (no description yet).";
 }
 
 char *

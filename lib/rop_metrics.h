@@ -55,6 +55,12 @@ int64_t	 rop_metrics_get(struct rop_metrics *, const char *name,
  */
 char	*rop_metrics_render(struct rop_metrics *, size_t *len);
 
+/*
+ * The # HELP text of family "name" (static; a generic text for a
+ * family that has none).
+ */
+const char *rop_metrics_help(const char *name);
+
 /* Escape a label value for the text format into buf.  Returns buf. */
 char	*rop_metrics_label(char *buf, size_t bufsz, const char *val);
 

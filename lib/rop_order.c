@@ -32,7 +32,7 @@ struct line {
 	int64_t		 unit, total;
 };
 
-struct draft {
+struct rop_order_draft {
 	struct line	 lines[ROP_ORDER_MAX_LINES];
 	size_t		 nlines;
 	const char	*note;
@@ -40,10 +40,10 @@ struct draft {
 };
 
 static int	draft_parse(struct rop_ctx *, struct json_object *,
-		    struct draft *);
-static int	draft_hash(struct rop_ctx *, struct draft *);
+		    struct rop_order_draft *);
+static int	draft_hash(struct rop_ctx *, struct rop_order_draft *);
 static int	place_tx(struct rop_ctx *, const char *, const char *,
-		    struct draft *, const char *, char **, int *);
+		    struct rop_order_draft *, const char *, char **, int *);
 static int	idem_replay(struct rop_ctx *, const char *, const char *,
 		    const char *, const char *, char **, int *);
 static struct json_object *placed_payload(struct json_object *);
@@ -98,6 +98,11 @@ static const struct rop_stmt st_insert = {
 	" rop_ts(o.created_at), 'acceptedAt', NULL, 'readyAt', NULL,"
 	" 'paidAt', NULL, 'cancelledAt', NULL, 'version', o.version)::text"
 	" FROM o", 10, 0
+};
+static const struct rop_stmt st_locate = {
+	"order_locate",
+	"SELECT table_id FROM orders WHERE restaurant_id = $1"
+	" AND order_id = $2", 2, 1
 };
 static const struct rop_stmt st_get = {
 	"order_get",
@@ -158,7 +163,7 @@ static const struct rop_stmt st_list_session = {
 };
 
 static int
-draft_parse(struct rop_ctx *ctx, struct json_object *body, struct draft *d)
+draft_parse(struct rop_ctx *ctx, struct json_object *body, struct rop_order_draft *d)
 {
 	static const char *const top[] = { "lines", "note", NULL };
 	static const char *const lk[] = { "itemId", "quantity", "notes", NULL };
@@ -222,7 +227,7 @@ draft_parse(struct rop_ctx *ctx, struct json_object *body, struct draft *d)
  * whitespace, so "the same JSON value" hashes the same (SPEC §9.7).
  */
 static int
-draft_hash(struct rop_ctx *ctx, struct draft *d)
+draft_hash(struct rop_ctx *ctx, struct rop_order_draft *d)
 {
 	struct json_object	*o = NULL, *arr, *l;
 	size_t			 i;
@@ -304,7 +309,7 @@ placed_payload(struct json_object *order)
 
 static int
 place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
-    struct draft *d, const char *key, char **json, int *replayed)
+    struct rop_order_draft *d, const char *key, char **json, int *replayed)
 {
 	PGresult		*sess = NULL, *ins = NULL;
 	struct json_object	*lines = NULL, *order = NULL;
@@ -493,18 +498,26 @@ out:
 }
 
 int
-rop_order_place(struct rop_ctx *ctx, const char *rid, const char *tid,
-    struct json_object *body, const char *key, char **json, int *replayed)
+rop_order_draft_check(struct rop_ctx *ctx, struct rop_req *req)
 {
-	struct draft	*d;
-	int		 rc = -1, attempt;
+	struct rop_order_draft	*d;
+
+	if (rop_req_json(req, &ctx->err, 0, &req->json) == -1 ||
+	    (d = rop_req_args(ctx, req, sizeof(*d))) == NULL)
+		return -1;
+	if (draft_parse(ctx, req->json, d) == -1 || draft_hash(ctx, d) == -1)
+		return -1;
+	return 0;
+}
+
+int
+rop_order_place(struct rop_ctx *ctx, const char *rid, const char *tid,
+    struct rop_order_draft *d, const char *key, char **json, int *replayed)
+{
+	int	 rc = -1, attempt;
 
 	*json = NULL;
 	*replayed = 0;
-	if ((d = malloc(sizeof(*d))) == NULL)
-		return rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "draft");
-	if (draft_parse(ctx, body, d) == -1 || draft_hash(ctx, d) == -1)
-		goto out;
 	/*
 	 * Two placements racing with one key: the loser's insert hits the
 	 * unique key, and its second attempt replays the winner's order.
@@ -516,8 +529,28 @@ rop_order_place(struct rop_ctx *ctx, const char *rid, const char *tid,
 			break;
 		rop_err_clear(&ctx->err);
 	}
-out:
-	free(d);
+	return rc;
+}
+
+int
+rop_order_locate(struct rop_ctx *ctx, const char *rid, const char *oid,
+    char *tid)
+{
+	const char	*p[2] = { rid, oid };
+	PGresult	*res;
+	int		 rc = -1;
+
+	tid[0] = '\0';
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_locate, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
+		    "no order %s", oid);
+	else {
+		snprintf(tid, 65, "%s", rop_db_str(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
 	return rc;
 }
 
@@ -560,7 +593,10 @@ count_transition(struct rop_ctx *ctx, const char *from, const char *to,
 		    "rop_order_time_to_ready_seconds", NULL, since_placed);
 }
 
-/* The body of a transition: none or {} ; cancel needs {"reason"}. */
+/*
+ * The body of a transition: none or {} ; cancel needs {"reason"}
+ * (copied into reason).
+ */
 static int
 transition_body(struct rop_ctx *ctx, enum rop_order_action act,
     char *reason, size_t reasonsz)
@@ -591,14 +627,26 @@ out:
 }
 
 int
+rop_order_cancel_check(struct rop_ctx *ctx, struct rop_req *req)
+{
+	char	*reason;
+
+	if ((reason = rop_req_args(ctx, req, ROP_ORDER_REASON_BUFSZ)) == NULL)
+		return -1;
+	return transition_body(ctx, ROP_ACT_CANCEL, reason,
+	    ROP_ORDER_REASON_BUFSZ);
+}
+
+int
 rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
-    const char *oid, enum rop_order_action act, char **json)
+    const char *oid, enum rop_order_action act, const char *reason,
+    char **json)
 {
 	PGresult		*lock = NULL, *res = NULL;
 	struct json_object	*payload = NULL;
 	enum rop_order_status	 from, to = rop_order_target(act);
 	enum rop_order_actor	 actor;
-	char			 reason[1024], tid[65];
+	char			 tid[65];
 	const char		*p[4], *fromname;
 	int			 rc = -1, applied = 0;
 	double			 since = 0;
@@ -631,8 +679,8 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		goto out;
 	}
 	snprintf(tid, sizeof(tid), "%s", rop_db_str(lock, 0, 1));
-	if (transition_body(ctx, act, reason, sizeof(reason)) == -1)
-		goto out;
+	if (act == ROP_ACT_CANCEL && reason == NULL)
+		reason = "";	/* never: the route's check requires one */
 	from = rop_order_status_parse(rop_db_str(lock, 0, 0));
 	fromname = rop_order_status_name(from);
 	switch (pr->role == ROP_ROLE_TABLE ? ROP_DECIDE_FORBIDDEN :
@@ -708,6 +756,18 @@ out:
 }
 
 int
+rop_order_page_check(struct rop_ctx *ctx, struct rop_req *req,
+    const char *def_status)
+{
+	struct rop_order_page	*pg;
+
+	if ((pg = rop_req_args(ctx, req, sizeof(*pg))) == NULL)
+		return -1;
+	return rop_order_paging(ctx, def_status, &pg->status, &pg->limit,
+	    pg->cursor);
+}
+
+int
 rop_order_paging(struct rop_ctx *ctx, const char *def_status,
     const char **status, int *limit, char *cursor)
 {
@@ -747,7 +807,8 @@ rop_order_paging(struct rop_ctx *ctx, const char *def_status,
 	}
 	if ((r = rop_req_query(ctx->req, "cursor", buf, sizeof(buf))) != 0) {
 		if (r == -1 || strlen(buf) >= 129 ||
-		    rop_cursor_decode(buf, &ms, oid) == -1) {
+		    rop_cursor_decode(buf, &ms, oid) == -1 ||
+		    !rop_cursor_time_ok(ms)) {
 			rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_CURSOR",
 			    "cursor is not one this server issued");
 			rop_err_detail(&ctx->err, "field", "cursor");
@@ -779,7 +840,8 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 
 	*json = NULL;
 	if (cursor != NULL && cursor[0] != '\0' &&
-	    rop_cursor_decode(cursor, &ms, oid) == -1)
+	    (rop_cursor_decode(cursor, &ms, oid) == -1 ||
+	    !rop_cursor_time_ok(ms)))
 		return rop_err_set(&ctx->err, ROP_EINVAL, "INVALID_CURSOR",
 		    "bad cursor");
 	snprintf(ms_s, sizeof(ms_s), "%lld", (long long)ms);

@@ -18,11 +18,47 @@
 struct json_object;
 struct rop_ctx;
 struct rop_principal;
+struct rop_req;
+/* A checked order body (opaque; it borrows from req->json). */
+struct rop_order_draft;
 
 #define ROP_ORDER_MAX_LINES	50
+#define ROP_ORDER_REASON_BUFSZ	1024	/* 200 code points, NUL */
+
+/* The paging query of the order lists, as rop_order_paging() reads it. */
+struct rop_order_page {
+	const char	*status;	/* NULL: ALL */
+	int		 limit;
+	char		 cursor[129];	/* "" when absent */
+};
 
 /*
- * Place the order "body" at table (rid, tid) with an optional
+ * The syntax check of a placement (rop_app.h): the body into req->json
+ * and a checked, hashed draft into req->args.  Returns 0, or -1 with
+ * 400 VALIDATION_ERROR (details.field) or MALFORMED_JSON.
+ */
+int	 rop_order_draft_check(struct rop_ctx *, struct rop_req *);
+/*
+ * The syntax check of a cancel: {"reason"} of 1..200 characters, the
+ * reason (a string) into req->args.  Returns 0 or -1 (400).
+ */
+int	 rop_order_cancel_check(struct rop_ctx *, struct rop_req *);
+/*
+ * The syntax check of the order lists: the paging query with default
+ * status "def_status" into req->args (struct rop_order_page).
+ */
+int	 rop_order_page_check(struct rop_ctx *, struct rop_req *,
+	    const char *def_status);
+/*
+ * The order "oid" of restaurant "rid" exists: its table into tid (size
+ * >= 65).  Returns 0, or -1 (404 ORDER_NOT_FOUND).  The tenant check
+ * of the /v1/orders/{oid} routes (rop_app.h rop_locate_pt).
+ */
+int	 rop_order_locate(struct rop_ctx *, const char *rid, const char *oid,
+	    char *tid);
+
+/*
+ * Place the checked order "d" at table (rid, tid) with an optional
  * Idempotency-Key.  On success *json is the OrderResponse and
  * *replayed tells whether it is the replay of an earlier placement.
  * Returns 0, or -1 with the error in ctx (400 VALIDATION_ERROR,
@@ -30,7 +66,7 @@ struct rop_principal;
  * TABLE_NOT_OPEN, IDEMPOTENCY_KEY_REPLAY_DIFFERENT_PAYLOAD; 503).
  */
 int	 rop_order_place(struct rop_ctx *, const char *rid, const char *tid,
-	    struct json_object *body, const char *idem_key, char **json,
+	    struct rop_order_draft *d, const char *idem_key, char **json,
 	    int *replayed);
 
 /*
@@ -42,12 +78,14 @@ int	 rop_order_get(struct rop_ctx *, const char *rid, const char *oid,
 
 /*
  * Apply "act" to order "oid" for principal "p" (whose restaurant is
- * the tenant).  The request body is checked after the order is found
- * (SPEC §9.16): none or {} for accept/ready, {"reason"} for cancel.
- * *status is 200 on success.  Returns 0, or -1 (404, 400, 403, 409).
+ * the tenant), with the cancel "reason" (NULL for accept/ready; the
+ * route's check has read the body).  The state decides what remains:
+ * 403 for a role the state forbids (a WAITER cancelling an ACCEPTED
+ * order), 409.  Returns 0, or -1 (404, 403, 409).
  */
 int	 rop_order_transition(struct rop_ctx *, const struct rop_principal *p,
-	    const char *oid, enum rop_order_action act, char **json);
+	    const char *oid, enum rop_order_action act, const char *reason,
+	    char **json);
 
 /*
  * A page of orders of restaurant "rid", newest first by (createdAt,

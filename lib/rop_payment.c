@@ -437,6 +437,18 @@ open_tx(struct rop_ctx *ctx, const char *rid, const char *oid,
 		rop_err_detail(&ctx->err, "field", "tip.currency");
 		goto out;
 	}
+	/*
+	 * SPEC §16.28: a tip of at most 10x the amount (exactly 10x is
+	 * allowed): ceil(tip / 10) <= amount, which cannot overflow.
+	 */
+	if (d->has_tip && d->tip_cents / 10 + (d->tip_cents % 10 != 0) >
+	    total) {
+		rop_err_set(&ctx->err, ROP_EINVAL, NULL,
+		    "tip must be at most 10 times the amount (%lld %s)",
+		    (long long)total, cur);
+		rop_err_detail(&ctx->err, "field", "tip.amountCents");
+		goto out;
+	}
 
 	memset(pay, 0, sizeof(*pay));
 	snprintf(pay->rid, sizeof(pay->rid), "%s", rid);

@@ -103,3 +103,9 @@ rop_cursor_decode(const char *s, int64_t *ms, char *order_id)
 	memcpy(order_id, dot, strlen(dot) + 1);
 	return 0;
 }
+
+int
+rop_cursor_time_ok(int64_t ms)
+{
+	return ms >= ROP_CURSOR_MS_MIN && ms <= ROP_CURSOR_MS_MAX;
+}

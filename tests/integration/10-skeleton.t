@@ -149,6 +149,43 @@ for my $line (split /\n/, $m->{body}) {
 	}
 }
 is_deeply(\@bad, [], 'every metric name starts with rop_, one TYPE each');
+{
+	# Every family: # HELP, then # TYPE, then its samples (issue 14).
+	my ($help, @nohelp) = ('');
+	for my $line (split /\n/, $m->{body}) {
+		$help = $1 if $line =~ /^# HELP (\S+) \S/;
+		push @nohelp, $1 if $line =~ /^# TYPE (\S+) / && $help ne $1;
+	}
+	is_deeply(\@nohelp, [], 'every family has # HELP before # TYPE');
+}
+# promtool (Debian package prometheus) lints the scrape as Prometheus
+# would read it.  A missing promtool is a failure, not a skip.
+{
+	my $promtool = -x '/usr/bin/promtool' ? '/usr/bin/promtool' :
+	    (grep { -x "$_/promtool" } split /:/, $ENV{PATH})[0];
+	$promtool .= '/promtool' if defined $promtool && -d $promtool;
+	ok(defined $promtool, 'promtool is installed (apt-get install '
+	    . 'prometheus)');
+	if (defined $promtool) {
+		# The traffic so far, plus one of each kind of family.
+		$s->get('/v1/restaurants/rst_001/menu');
+		$s->post('/v1/auth/login', { restaurantId => 'rst_001',
+		    username => 'waiter', password => 'nope' });
+		my $scrape = $s->get($s->internal_url('/metrics'));
+		is($scrape->{status}, 200, 'scrape for promtool');
+		like($scrape->{body}, qr/^# TYPE \S+ histogram$/m,
+		    '... it holds a histogram');
+		like($scrape->{body}, qr/^# TYPE \S+ counter$/m,
+		    '... and a counter');
+		my $file = $s->dir . '/scrape.prom';
+		open(my $fh, '>', $file) or die "$file: $!";
+		print $fh $scrape->{body};
+		close $fh;
+		my $out = `$promtool check metrics < '$file' 2>&1`;
+		is($?, 0, 'promtool check metrics: exit 0') or diag $out;
+		is($out, '', 'promtool check metrics: no complaint') or diag $out;
+	}
+}
 my $c1 = metric($series);
 is($c1, $c0 + $ready200, "ready 200s counted exactly across workers and "
     . "the kill ($c0 + $ready200)");

@@ -12,6 +12,7 @@ use lib 'tests/lib';
 use Test::More;
 use RopTest;
 use RopLive;
+use JSON::PP ();
 
 my $s = RopTest->start;
 my %tok = map { $_ => $s->mint('rst_001', $_) } qw(ADMIN MANAGER WAITER KITCHEN);
@@ -135,8 +136,15 @@ $r = $s->post("/v1/orders/$ready->{orderId}/payments:capture",
     { %$W, 'Idempotency-Key' => 'tbl-pay-' . ++$key_n });
 is($r->{status}, 201, 'pay one READY order with a tip') or diag $r->{body};
 
-err_is($s->post("$T/close", { x => 1 }, $W), 400, 'VALIDATION_ERROR',
+$e = err_is($s->post("$T/close", { x => 1 }, $W), 400, 'VALIDATION_ERROR',
     'close with a body');
+is($e->{details}{field}, 'x', '... details.field names the unknown field');
+$e = err_is($s->post("$T/open", { force => JSON::PP::true() }, $W), 400,
+    'VALIDATION_ERROR', 'open with {"force":true}');
+is($e->{details}{field}, 'force', '... details.field is force, not body');
+$e = err_is($s->post("$T/open", [], $W), 400, 'VALIDATION_ERROR',
+    'open with an array body');
+is($e->{details}{field}, 'body', '... a body that is no object is "body"');
 
 my $live = RopLive->new($s, ws => '/ws?restaurant_id=rst_001&role=WAITER',
     token => $tok{WAITER});

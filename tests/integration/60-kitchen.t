@@ -6,6 +6,7 @@ use warnings;
 use lib 'tests/lib';
 use Test::More;
 use RopTest;
+use MIME::Base64 ();
 
 my $s = RopTest->start;
 my $R = 'rst_001';
@@ -189,6 +190,12 @@ for my $st (qw(ALL PLACED ACCEPTED READY)) {
 
 # --- cursor and status errors ---------------------------------------------
 
+# A cursor as the server writes one: base64url of the text, no padding.
+sub cur64 {
+	(my $c = MIME::Base64::encode_base64url($_[0])) =~ s/=+$//;
+	return $c;
+}
+
 $r = $s->get("$KQ?status=ALL&limit=1", $K);
 my $good = $r->{json}{nextCursor};
 my $tampered = $good;
@@ -203,11 +210,20 @@ my %badcur = (
 	'negative time' => 'djEuLTEub3JkX2E',	# v1.-1.ord_a
 	'bad id chars' => 'djEuMS5vcmQkYQ',	# v1.1.ord$a
 	'too long' => 'A' x 300,
+	# SPEC §16.28: the time must lie in 2000-01-01 .. 9999-12-31.
+	'time INT64_MAX' => cur64('v1.9223372036854775807.ord_a'),
+	'time 1970' => cur64('v1.0.ord_a'),
+	'time 1999-12-31T23:59:59.999Z' => cur64('v1.946684799999.ord_a'),
+	'time 10000-01-01' => cur64('v1.253402300800000.ord_a'),
 );
 for my $k (sort keys %badcur) {
 	$r = $s->get("$KQ?status=ALL&cursor=$badcur{$k}", $K);
 	is($r->{status}, 400, "cursor $k is 400");
 	is($r->{json}{error}{code}, 'INVALID_CURSOR', '  INVALID_CURSOR');
+}
+for my $edge ('v1.946684800000.ord_a', 'v1.253402300799999.ord_a') {
+	$r = $s->get("$KQ?status=ALL&cursor=" . cur64($edge), $K);
+	is($r->{status}, 200, "cursor at the edge of time ($edge) is 200");
 }
 # The kitchen's filters are PLACED, ACCEPTED, READY, ALL (SPEC §6
 # Kitchen); PAID and CANCELLED are the table list's, not the kitchen's.
@@ -328,7 +344,12 @@ is(scalar @{ $r->{json}{events} }, $head < 500 ? $head : 500,
 $r = $s->get("$EV?limit=1&after=0", $K);
 is(scalar @{ $r->{json}{events} }, 1, 'limit=1 allowed');
 
-for my $bad ('-1', 'x', '1.5', '', '+1', '1e3', '99999999999999999999999') {
+# SPEC §16.28: a seq is a bigint; 2^63 and beyond are 400, never 500.
+$r = $s->get("$EV?after=9223372036854775807", $K);
+is($r->{status}, 200, 'after=2^63-1 is 200');
+is_deeply($r->{json}{events}, [], '  no events');
+for my $bad ('-1', 'x', '1.5', '', '+1', '1e3', '99999999999999999999999',
+    '9223372036854775808', '18446744073709551616') {
 	$r = $s->get("$EV?after=$bad", $K);
 	is($r->{status}, 400, "after='$bad' is 400");
 	is($r->{json}{error}{code}, 'VALIDATION_ERROR', '  VALIDATION_ERROR');

@@ -10,6 +10,7 @@ use lib 'tests/lib';
 use Test::More;
 use RopTest;
 use RopLive;
+use JSON::PP ();
 
 my $s = RopTest->start;
 my %tok = map { $_ => $s->mint('rst_001', $_) } qw(ADMIN MANAGER WAITER KITCHEN);
@@ -354,6 +355,62 @@ my ($rc, $out) = reconcile($s, '--older-than', 0);
 is($rc, 0, 'reconcile with nothing pending: exit 0') or diag $out;
 like($out, qr/0 settled/, '... settled nothing');
 is((reconcile($s, '--older-than', 'x'))[0], 2, 'reconcile: bad argument exit 2');
+
+# --- bounds (SPEC §16.28): a tip of at most 10x the amount -----------------
+{
+	my $t = order_at($s, 'tbl_006', 'READY');
+	my $amt = $t->{total}{amountCents};
+	my $over = err_is(capture($s, $t->{orderId}, { method => 'CASH',
+	    tip => { amountCents => 10 * $amt + 1, currency => 'USD' } },
+	    newkey()), 400, 'VALIDATION_ERROR', 'a tip of 10x the amount + 1');
+	is($over->{details}{field}, 'tip.amountCents',
+	    '... names tip.amountCents');
+	is(pay_count($s, $t->{orderId}), 0, '... and writes no payment');
+	my $r10 = capture($s, $t->{orderId}, { method => 'CASH',
+	    tip => { amountCents => 10 * $amt, currency => 'USD' } }, newkey());
+	is($r10->{status}, 201, 'a tip of exactly 10x the amount: 201')
+	    or diag $r10->{body};
+	is($r10->{json}{tip}{amountCents}, 10 * $amt, '... and it is kept');
+}
+
+# --- the fake provider refuses production (SPEC §15) ----------------------
+# rop-payments (and rop-reconcile) exit at startup with one JSON log
+# line when ROP_ENV names production and the provider is the fake one;
+# other apps and other environments start.
+{
+	my $bin = $ENV{ROP_BIN} || "$RopTest::ROOT/build/bin";
+	local %ENV = %ENV;
+	$ENV{$_} = $s->env($_) for grep { defined $s->env($_) }
+	    qw(ROP_DATABASE_URL ROP_REDIS_URL ROP_METRICS_PATH ROP_JWT_SECRET
+	    ROP_TABLE_TOKEN_SECRET);
+	$ENV{ROP_PAYMENT_PROVIDER} = 'fake';
+	# One request as plain CGI (fd 0 not a socket): GET payment.list.
+	@ENV{qw(REQUEST_METHOD ROP_ROUTE ROP_ORDER_ID)} =
+	    ('GET', 'payment.list', 'ord_x');
+	for my $env (qw(production prod)) {
+		$ENV{ROP_ENV} = $env;
+		my $out = `$bin/rop-payments </dev/null 2>&1 >/dev/null`;
+		my $rc = $? >> 8;
+		isnt($rc, 0, "rop-payments with ROP_ENV=$env and fake: "
+		    . "exits ($rc)");
+		my ($line) = grep { /ROP_PAYMENT_PROVIDER=fake/ } split /\n/, $out;
+		my $j = defined $line ? eval { JSON::PP->new->decode($line) } : undef;
+		ok($j && $j->{level} eq 'error' && $j->{service} eq 'payments' &&
+		    $j->{message} =~ /ROP_ENV=\Q$env\E/,
+		    "... saying why in one JSON log line") or diag $out;
+		my $rout = `$bin/rop-reconcile 2>&1`;
+		isnt($? >> 8, 0, "rop-reconcile with ROP_ENV=$env and fake: exits");
+		like($rout, qr/ROP_PAYMENT_PROVIDER=fake/, '... saying why');
+	}
+	$ENV{ROP_ENV} = 'production';
+	my $menu = `$bin/rop-health </dev/null 2>/dev/null`;
+	like($menu, qr/^Status: 404/, 'another app still starts in production '
+	    . '(answers its CGI request)');
+	$ENV{ROP_ENV} = 'dev';
+	my $dev = `$bin/rop-payments </dev/null 2>/dev/null`;
+	like($dev, qr/^Status: 401/, 'rop-payments with fake starts in dev '
+	    . '(answers its CGI request: 401 without a token)');
+}
 
 # --- a worker killed between PENDING and settle ------------------------------------
 # A second stack whose fake provider kills the worker after a first

@@ -126,6 +126,34 @@ main(void)
 	refused("ROP_PAYMENT_PROVIDER", "a-provider-name-that-is-way-too-long",
 	    "too long");
 
+	/*
+	 * SPEC §15: the fake payment provider refuses production (prod,
+	 * or production), in the programs that take payments only.
+	 */
+	clean();
+	ok(load(ROP_CONFIG_PAYMENTS, why, sizeof(why)) == -1 &&
+	    strstr(why, "ROP_PAYMENT_PROVIDER=fake") != NULL &&
+	    strstr(why, "ROP_ENV=prod") != NULL,
+	    "fake provider refused with the default ROP_ENV (prod): %s", why);
+	setenv("ROP_ENV", "production", 1);
+	ok(load(ROP_CONFIG_PAYMENTS, why, sizeof(why)) == -1 &&
+	    strstr(why, "ROP_ENV=production") != NULL,
+	    "fake provider refused with ROP_ENV=production: %s", why);
+	ok(rop_config_is_prod(&cfg), "production is prod");
+	ok(load(0, why, sizeof(why)) == 0,
+	    "programs that take no payments still start in production");
+	setenv("ROP_PAYMENT_PROVIDER", "acme", 1);
+	ok(load(ROP_CONFIG_PAYMENTS, why, sizeof(why)) == 0,
+	    "another provider is not refused in production");
+	setenv("ROP_PAYMENT_PROVIDER", "fake", 1);
+	setenv("ROP_ENV", "dev", 1);
+	ok(load(ROP_CONFIG_PAYMENTS, why, sizeof(why)) == 0 &&
+	    !rop_config_is_prod(&cfg), "fake provider runs in dev");
+	setenv("ROP_ENV", "test", 1);
+	ok(load(ROP_CONFIG_PAYMENTS, why, sizeof(why)) == 0,
+	    "fake provider runs in test");
+	clean();
+
 	/* Secrets: optional without the flag, required (>= 32) with it. */
 	clean();
 	ok(load(0, why, sizeof(why)) == 0,

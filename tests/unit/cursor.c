@@ -159,6 +159,17 @@ main(void)
 	ok(!dec_ok(enc), "decode: ms beyond int64");
 	b64url("v1.9223372036854775807.ord_a", enc);
 	ok(dec_ok(enc), "decode: ms = INT64_MAX");
+	/* SPEC §16.28: the times a cursor may carry. */
+	ok(!rop_cursor_time_ok(INT64_MAX), "time: INT64_MAX is out of range");
+	ok(!rop_cursor_time_ok(0), "time: 1970 is out of range");
+	ok(!rop_cursor_time_ok(946684799999LL),
+	    "time: 1999-12-31T23:59:59.999Z is out of range");
+	ok(rop_cursor_time_ok(946684800000LL), "time: 2000-01-01 is in range");
+	ok(rop_cursor_time_ok(1771193400123LL), "time: 2026 is in range");
+	ok(rop_cursor_time_ok(253402300799999LL),
+	    "time: 9999-12-31T23:59:59.999Z is in range");
+	ok(!rop_cursor_time_ok(253402300800000LL),
+	    "time: 10000-01-01 is out of range");
 	/* Non-zero leftover bits in the last character. */
 	rop_cursor_encode(buf, 1, "ord_ab");	/* 11 bytes: 15 chars */
 	n = strlen(buf);

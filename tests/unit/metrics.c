@@ -46,6 +46,16 @@ valid_line(const char *l, char *name, size_t namesz)
 	size_t		 n = 0;
 	char		*end;
 
+	if (strncmp(l, "# HELP ", 7) == 0) {
+		p = l + 7;
+		while (p[n] != ' ' && p[n] != '\0')
+			n++;
+		if (n == 0 || n >= namesz || p[n] != ' ' || p[n + 1] == '\0')
+			return 0;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		return 1;
+	}
 	if (strncmp(l, "# TYPE ", 7) == 0) {
 		p = l + 7;
 		while (p[n] != ' ' && p[n] != '\0')
@@ -112,13 +122,13 @@ valid_line(const char *l, char *name, size_t namesz)
 }
 
 /*
- * The whole render: every line valid, ends in a newline, one TYPE per
- * name, and every sample after its family's TYPE line.
+ * The whole render: every line valid, ends in a newline, one HELP and
+ * TYPE per name, and every sample after its family's TYPE line.
  */
 static int
 valid_text(const char *text, int *ntypes)
 {
-	char		 line[1024], name[256], types[512][256];
+	char		 line[1024], name[256], types[512][256], help[256] = "";
 	const char	*p = text, *nl;
 	int		 n = 0, i, found;
 	size_t		 len;
@@ -138,7 +148,17 @@ valid_text(const char *text, int *ntypes)
 			diag("bad line: %s", line);
 			return 0;
 		}
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			snprintf(help, sizeof(help), "%s", name);
+			continue;
+		}
 		if (line[0] == '#') {
+			/* Each family: # HELP, then # TYPE, then samples. */
+			if (strcmp(help, name) != 0) {
+				diag("TYPE line without its HELP: %s", name);
+				return 0;
+			}
+			help[0] = '\0';
 			for (i = 0; i < n; i++)
 				if (strcmp(types[i], name) == 0) {
 					diag("second TYPE line for %s", name);
@@ -363,6 +383,10 @@ test_render(void)
 		return;
 	ok(valid_text(text, &ntypes), "render is valid text format, one "
 	    "TYPE per name, samples grouped under it");
+	ok(strstr(text, "# HELP rop_http_requests_total Requests answered") !=
+	    NULL, "a known family has its own HELP text");
+	ok(strstr(text, "# HELP rop_t_extra ROP metric") != NULL,
+	    "an unknown family still has a HELP line");
 	ok(ntypes >= 7, "every family has its TYPE (%d)", ntypes);
 	is_int(count_lines(text, "# TYPE rop_t counter\n"), 1,
 	    "rop_t: one TYPE although rop_t_extra sorts in between");
