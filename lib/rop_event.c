@@ -1,5 +1,6 @@
 /*
- * rop_event: outbox append in one round trip, publish after commit.
+ * rop_event: outbox append in one round trip, publish after commit
+ * (the seq only: a wake-up for the relay, which reads the outbox).
  */
 #include <json-c/json.h>
 
@@ -104,22 +105,22 @@ rop_event_append(struct rop_ctx *ctx, const char *rid, const char *type,
 	}
 	s = rop_db_int(res, 0, 0);
 	{
+		/*
+		 * What is published is only a wake-up carrying the seq: the
+		 * relay reads the event itself from the outbox (SPEC §15),
+		 * so a forged message on events:{rid} delivers nothing.
+		 */
 		char	 num[24];
-		size_t	 pl = strlen(prefix), nl, sl = strlen(suffix);
-		char	*text;
+		int	 nl;
 
-		nl = (size_t)snprintf(num, sizeof(num), "%lld", (long long)s);
-		if ((text = malloc(pl + nl + sl + 1)) == NULL) {
+		nl = snprintf(num, sizeof(num), "%lld", (long long)s);
+		if ((ctx->ev_text[ctx->ev_n] = strdup(num)) == NULL) {
 			rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
 			goto out;
 		}
-		memcpy(text, prefix, pl);
-		memcpy(text + pl, num, nl);
-		memcpy(text + pl + nl, suffix, sl + 1);
 		snprintf(ctx->ev_rid[ctx->ev_n], sizeof(ctx->ev_rid[0]), "%s",
 		    rid);
-		ctx->ev_text[ctx->ev_n] = text;
-		ctx->ev_len[ctx->ev_n] = pl + nl + sl;
+		ctx->ev_len[ctx->ev_n] = (size_t)nl;
 		ctx->ev_n++;
 	}
 	if (seq != NULL)
