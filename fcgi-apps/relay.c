@@ -7,11 +7,12 @@
  * `events` (one SELECT for a run of seqs), never taken from a message.
  * Three things wake it: a Redis message on events:{rid} (the fast
  * path: apps PUBLISH the seq after commit; the relay PSUBSCRIBEs
- * events:*), a Postgres NOTIFY rop_events sent by the committing
- * transaction itself (a trigger on `events`; the relay LISTENs on a
- * connection of its own), so a Redis outage changes nothing a
- * subscriber sees, and a one-second timer that compares every
- * restaurant's counter with what was delivered, the last fallback.  A
+ * events:*), a Postgres NOTIFY rop_events with the restaurant id that
+ * an app sends when its PUBLISH failed (rop_event.c says why not from
+ * inside the committing transaction; the relay LISTENs on a connection
+ * of its own), so a Redis outage changes nothing a subscriber sees,
+ * and a one-second timer that compares every restaurant's counter with
+ * what was delivered, the last fallback.  A
  * wake-up is only a hint: a forged message on events:* at most costs a
  * SELECT that finds nothing new.
  *
@@ -76,6 +77,7 @@ struct relay {
 	struct rst	*rsts;
 	size_t		 nrsts, caprsts;
 	int		 loaded;	/* progress read from Postgres */
+	int		 woken_any;	/* some rst is woken */
 	int		 heads_wanted;	/* re-read the counters soon */
 	int64_t		 heads_at;	/* when they were last read */
 };
@@ -457,6 +459,7 @@ wake(struct relay *r, const char *rid, size_t len, int64_t hint)
 	if (hint > 0 && hint <= s->delivered)
 		return;		/* already delivered (the other wake-up) */
 	s->woken = 1;
+	r->woken_any = 1;
 }
 
 /* Read the outbox of every restaurant a wake-up named. */
@@ -465,6 +468,10 @@ run_woken(struct relay *r)
 {
 	size_t	 i;
 
+	/* nchan refused: no reads that cannot be delivered (flags stay). */
+	if (!r->woken_any || now_ms() < r->publish_retry_at)
+		return;
+	r->woken_any = 0;
 	for (i = 0; i < r->nrsts; i++) {
 		if (!r->rsts[i].woken)
 			continue;
@@ -683,6 +690,8 @@ main(void)
 			t = r.redis_retry_at;
 		if (r.listen == NULL && r.listen_retry_at < t)
 			t = r.listen_retry_at;
+		if (r.woken_any && r.publish_retry_at < t)
+			t = r.publish_retry_at;
 		timeout = (int)(t - now_ms());
 		if (timeout < 0)
 			timeout = 0;
@@ -700,8 +709,10 @@ main(void)
 			pfd[nfd].revents = 0;
 			il = nfd++;
 		}
-		if (poll(pfd, (nfds_t)nfd, timeout) <= 0)
+		if (poll(pfd, (nfds_t)nfd, timeout) <= 0) {
+			run_woken(&r);	/* after an nchan backoff */
 			continue;
+		}
 		if (ir >= 0 && (pfd[ir].revents & (POLLIN | POLLHUP | POLLERR)))
 			redis_read(&r, 1);
 		if (il >= 0 && (pfd[il].revents & (POLLIN | POLLHUP | POLLERR)))
