@@ -322,14 +322,15 @@ $r = place('tbl_007');
 ok(defined await_order($ws, $r->{json}{orderId}, 3),
     '  and its event is delivered live');
 # spawn-fcgi and multiwatch share the app logs' stderr; their lines
-# ("Child[0] died, respawn" when a worker exits) are theirs, not ours.
+# ("Child[0] died, respawn", "Spawning child[0] failed, next try" when a
+# worker exits) are theirs, not ours.
 my ($bad, $lines, $foreign) = (0, 0, 0);
 for my $f (glob($s->dir . '/log/*.log')) {
 	next if $f =~ m{/(postgres|redis|nginx-error|nginx-access|migrate|initdb)\.log$};
 	open(my $fh, '<', $f) or next;
 	while (my $l = <$fh>) {
 		$lines++;
-		if ($l =~ /^(Child\[\d+\] |multiwatch|spawn-fcgi)/) {
+		if ($l =~ /^(Child\[\d+\] |Spawning child\[\d+\] |multiwatch|spawn-fcgi)/) {
 			$foreign++;
 			next;
 		}
