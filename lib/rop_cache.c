@@ -3,6 +3,7 @@
  */
 #include <hiredis/hiredis.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,29 @@ cache_parse_url(struct rop_cache *rc, const char *url)
 	if (strncmp(url, "redis://", 8) != 0)
 		return -1;
 	p = url + 8;
-	if ((at = strchr(p, '@')) != NULL) {
-		const char *pw = memchr(p, ':', (size_t)(at - p));
+	/* The last '@': an unescaped one may be part of the password. */
+	if ((at = strrchr(p, '@')) != NULL) {
+		const char	*pw = memchr(p, ':', (size_t)(at - p));
+		size_t		 n = 0;
 
-		if (pw != NULL)
-			snprintf(rc->password, sizeof(rc->password), "%.*s",
-			    (int)(at - pw - 1), pw + 1);
+		/* user:password; the user (ACL) is not supported. */
+		for (pw = pw != NULL ? pw + 1 : at; pw < at; pw++) {
+			int	 c = (unsigned char)*pw;
+			char	 hex[3];
+
+			if (c == '%' && at - pw > 2 && isxdigit((unsigned
+			    char)pw[1]) && isxdigit((unsigned char)pw[2])) {
+				hex[0] = pw[1];
+				hex[1] = pw[2];
+				hex[2] = '\0';
+				c = (int)strtol(hex, NULL, 16);
+				pw += 2;
+			}
+			if (n + 1 >= sizeof(rc->password))
+				return -1;
+			rc->password[n++] = (char)c;
+		}
+		rc->password[n] = '\0';
 		p = at + 1;
 	}
 	slash = strchr(p, '/');
@@ -115,43 +133,78 @@ cache_fail(struct rop_cache *rc, const char *what)
 	rc->next_try_us = rop_time_mono_us() + CACHE_RETRY_AFTER_US;
 }
 
-static int
-cache_connect(struct rop_cache *rc)
+/*
+ * A new connection to rc's server, authenticated (AUTH) and on its
+ * database (SELECT): NULL with rc->errstr set on failure.
+ */
+static redisContext *
+cache_dial(struct rop_cache *rc)
 {
+	redisContext	*c;
 	redisReply	*r;
+	const char	*what = "redis connect";
 
-	if (rc->c != NULL)
-		return 0;
-	if (!rc->enabled || rop_time_mono_us() < rc->next_try_us)
-		return -1;
 	if (rc->path[0] != '\0')
-		rc->c = redisConnectUnixWithTimeout(rc->path, rc->tv);
+		c = redisConnectUnixWithTimeout(rc->path, rc->tv);
 	else
-		rc->c = redisConnectWithTimeout(rc->host, rc->port, rc->tv);
-	if (rc->c == NULL || rc->c->err ||
-	    redisSetTimeout(rc->c, rc->tv) != REDIS_OK) {
-		cache_fail(rc, "redis connect");
-		return -1;
-	}
+		c = redisConnectWithTimeout(rc->host, rc->port, rc->tv);
+	if (c == NULL || c->err || redisSetTimeout(c, rc->tv) != REDIS_OK)
+		goto fail;
 	if (rc->password[0] != '\0') {
-		r = redisCommand(rc->c, "AUTH %s", rc->password);
+		what = "redis auth";
+		r = redisCommand(c, "AUTH %s", rc->password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			/* The reply, not the password, goes into errstr. */
+			if (r != NULL)
+				snprintf(rc->errstr, sizeof(rc->errstr),
+				    "%s: %s", what, r->str);
 			freeReplyObject(r);
-			cache_fail(rc, "redis auth");
-			return -1;
+			goto fail_noerr;
 		}
 		freeReplyObject(r);
 	}
 	if (rc->db != 0) {
-		r = redisCommand(rc->c, "SELECT %d", rc->db);
+		what = "redis select";
+		r = redisCommand(c, "SELECT %d", rc->db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			if (r != NULL)
+				snprintf(rc->errstr, sizeof(rc->errstr),
+				    "%s: %s", what, r->str);
 			freeReplyObject(r);
-			cache_fail(rc, "redis select");
-			return -1;
+			goto fail_noerr;
 		}
 		freeReplyObject(r);
 	}
+	return c;
+fail:
+	snprintf(rc->errstr, sizeof(rc->errstr), "%s: %s", what,
+	    c != NULL && c->err ? c->errstr : "no reply");
+fail_noerr:
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+static int
+cache_connect(struct rop_cache *rc)
+{
+	if (rc->c != NULL)
+		return 0;
+	if (!rc->enabled || rop_time_mono_us() < rc->next_try_us)
+		return -1;
+	if ((rc->c = cache_dial(rc)) == NULL) {
+		rc->next_try_us = rop_time_mono_us() + CACHE_RETRY_AFTER_US;
+		return -1;
+	}
 	return 0;
+}
+
+struct redisContext *
+rop_cache_dial(struct rop_cache *rc)
+{
+	if (!rc->enabled)
+		return NULL;
+	return cache_dial(rc);
 }
 
 static redisReply *

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct rop_cache;
+struct redisContext;
 
 /*
  * A new handle for "url" ("redis://[:password@]host[:port][/db]" or
@@ -41,6 +42,13 @@ int		 rop_cache_publish(struct rop_cache *, const char *channel,
 		    const char *msg, size_t len);
 /* PING.  Returns 0 or -1. */
 int		 rop_cache_ping(struct rop_cache *);
+/*
+ * A separate connection of one's own to the same server, authenticated
+ * and on the URL's database, with the handle's timeouts (the relay
+ * subscribes on it).  NULL on failure (rop_cache_errstr says why) or
+ * when Redis is disabled.  The caller redisFree()s it.
+ */
+struct redisContext *rop_cache_dial(struct rop_cache *);
 /* The last error text ("" if none); borrowed. */
 const char	*rop_cache_errstr(const struct rop_cache *);
 

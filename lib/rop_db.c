@@ -15,6 +15,7 @@
 #include "rop_db.h"
 #include "rop_err.h"
 #include "rop_redact.h"
+#include "rop_log.h"
 #include "rop_time.h"
 
 #define DB_MAX_PREPARED		256
@@ -24,6 +25,8 @@ struct rop_db {
 	PGconn			*conn;
 	char			 url[512];
 	char			 app[64];
+	char			 service[32];	/* for its log lines */
+	char			 env[16];
 	int			 in_tx;
 	int			 begin_pending;	/* BEGIN not sent yet */
 	char			 lost_why[200];	/* why the pipeline was dropped */
@@ -33,6 +36,7 @@ struct rop_db {
 	char			 sqlstate[6];
 };
 
+static void	db_notice(void *, const char *);
 static int	db_connect(struct rop_db *, struct rop_err *);
 static void	db_connect_why(const struct rop_db *, char *, size_t);
 static void	db_drop(struct rop_db *);
@@ -54,7 +58,43 @@ rop_db_new(const char *url, const char *app)
 		return NULL;
 	snprintf(db->url, sizeof(db->url), "%s", url);
 	snprintf(db->app, sizeof(db->app), "rop-%s", app);
+	snprintf(db->service, sizeof(db->service), "%s", app);
+	/* As rop_config reads it (the log's env field). */
+	snprintf(db->env, sizeof(db->env), "%s", getenv("ROP_ENV") != NULL &&
+	    *getenv("ROP_ENV") != '\0' ? getenv("ROP_ENV") : "prod");
 	return db;
+}
+
+void
+rop_db_log_notice(const char *service, const char *env, const char *msg)
+{
+	char		 buf[1024];
+	const char	*level = "info";
+	size_t		 n;
+
+	snprintf(buf, sizeof(buf), "%s", msg);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (strncmp(buf, "FATAL", 5) == 0 || strncmp(buf, "PANIC", 5) == 0 ||
+	    strncmp(buf, "ERROR", 5) == 0)
+		level = "error";
+	else if (strncmp(buf, "WARNING", 7) == 0)
+		level = "warn";
+	rop_log(level, service, env, "postgres: %s", buf);
+}
+
+/*
+ * libpq's default notice processor prints to stderr in plain text (a
+ * server shutting down sends "FATAL: terminating connection ..." to
+ * idle connections): every line of ours is one JSON object instead.
+ */
+static void
+db_notice(void *arg, const char *msg)
+{
+	struct rop_db	*db = arg;
+
+	rop_db_log_notice(db->service, db->env, msg);
 }
 
 void
@@ -110,6 +150,7 @@ db_connect(struct rop_db *db, struct rop_err *err)
 		db->next_try_us = now + DB_RETRY_AFTER_US;
 		return -1;
 	}
+	PQsetNoticeProcessor(db->conn, db_notice, db);
 	return 0;
 }
 

@@ -56,6 +56,13 @@ int		 rop_db_ping(struct rop_db *, struct rop_err *);
 /* The SQLSTATE of the last failed statement ("" if none). */
 const char	*rop_db_sqlstate(const struct rop_db *);
 
+/*
+ * Write a libpq notice ("FATAL:  terminating connection ...\n") as one
+ * JSON log line of "service"; every connection's notice processor.
+ */
+void		 rop_db_log_notice(const char *service, const char *env,
+		    const char *msg);
+
 /* Field helpers: NULL / 0 for SQL NULL.  Borrowed from the result. */
 const char	*rop_db_str(const PGresult *, int row, int col);
 int64_t		 rop_db_int(const PGresult *, int row, int col);

@@ -127,6 +127,9 @@ for my $url (@bad) {
 	local %ENV = %ENV;
 	$ENV{ROP_DATABASE_URL} = $bad[2];
 	$ENV{ROP_METRICS_PATH} = $s->dir . '/run/metrics';
+	# The fake provider is refused in prod (the default) before any
+	# connect: this is the dev stack's reconcile.
+	$ENV{ROP_ENV} = 'dev';
 	my $o = `$BIN/rop-reconcile --older-than 0 2>&1`;
 	like($o, qr/database connect/, 'rop-reconcile logs the connect failure');
 	unlike($o, qr/\Q$BADPW\E/, '... without the password') or diag $o;

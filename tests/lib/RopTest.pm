@@ -65,6 +65,9 @@ sub _start {
 	my @cmd = ("$ROOT/scripts/rop-stack", 'start', '--dir', $dir,
 	    '--bin', $bin, '--http', $self->{http}, '--https',
 	    $self->{https}, '--internal', $self->{internal}, '--workers', $o{workers} // 2, '--quiet');
+	# redis_password => P: Redis with requirepass, apps on redis://:P@
+	local $ENV{ROP_STACK_REDIS_PASSWORD} = $o{redis_password}
+	    if defined $o{redis_password};
 	my $out = `@cmd 2>&1`;
 	if ($? != 0) {
 		my $logs = `tail -n 20 $dir/log/*.log 2>/dev/null`;
