@@ -72,7 +72,12 @@ $(B)/tests/unit/%.t: $(B)/tests/unit/%.o $(LIB_A)
 
 # --- running ---------------------------------------------------------
 
-run: all
+# run, test, check-san and bench first make sure the Debian packages are
+# here (scripts/deps: installs them as root, else prints the apt-get line
+# and stops), then build in a new make: this one computed PKG_CFLAGS and
+# PKG_LIBS with pkg-config before deps could install it.
+run: deps
+	$(MAKE) --no-print-directory all
 	scripts/rop-stack start --dir "$(CURDIR)/var" --bin "$(CURDIR)/$(B)/bin" \
 	    --http $${ROP_HTTP_PORT:-8080} --https $${ROP_HTTPS_PORT:-8443} \
 	    --internal $${ROP_INTERNAL_PORT:-8081} \
@@ -86,7 +91,8 @@ stop:
 deps:
 	scripts/deps
 
-test: deps all
+test: deps
+	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-domain check-systemd unit integration $(TEST_EXTRA)
 
 unit: $(UNIT_BIN)
@@ -114,7 +120,8 @@ check-san: deps
 	$(MAKE) --no-print-directory SAN=1 B=build-san all
 	$(MAKE) --no-print-directory SAN=1 B=build-san unit integration
 
-bench: all
+bench: deps
+	$(MAKE) --no-print-directory all bench-tools
 	bench/run
 
 # --- installing ------------------------------------------------------

@@ -8,7 +8,7 @@
 #                     `make test`; no thresholds)
 #
 # Included by the top-level Makefile, which defines ALL_EXTRA, TEST_EXTRA
-# and `bench: all` (running bench/run).
+# and `bench` (scripts/deps, then `make all bench-tools`, then bench/run).
 
 BENCH_TOOLS =	$(B)/bench/trivial $(B)/bench/wsfan
 
@@ -17,8 +17,6 @@ TEST_EXTRA +=	bench-smoke
 .PHONY: bench-tools bench-smoke
 
 bench-tools: $(BENCH_TOOLS)
-
-bench: bench-tools
 
 $(B)/bench/trivial: bench/trivial.c
 	@mkdir -p $(dir $@)
