@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "rop_app.h"
+#include "rop_order.h"
 #include "rop_payment.h"
 
 static int	capture_check(struct rop_ctx *, struct rop_req *);
@@ -65,7 +66,7 @@ int
 main(void)
 {
 	static const struct rop_app app = { "payments", routes,
-	    ROP_CONFIG_SECRETS | ROP_CONFIG_PAYMENTS, rop_payment_order };
+	    ROP_CONFIG_SECRETS | ROP_CONFIG_PAYMENTS, rop_order_locate };
 
 	return rop_app_run(&app) == 0 ? 0 : 1;
 }

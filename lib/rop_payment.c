@@ -76,11 +76,6 @@ static int	declined(struct rop_ctx *, const char *, const char *);
 enum { C_ID, C_STATUS, C_HASH, C_METHOD, C_AMOUNT, C_TIP, C_CUR, C_TOKEN,
     C_KEY, C_JSON, C_DECLINE };
 
-static const struct rop_stmt st_order = {
-	"pay_order",
-	"SELECT table_id FROM orders WHERE restaurant_id = $1"
-	" AND order_id = $2", 2, 1
-};
 static const struct rop_stmt st_order_lock = {
 	"pay_order_lock",
 	"SELECT status, total_cents, currency, table_id FROM orders"
@@ -243,28 +238,6 @@ declined(struct rop_ctx *ctx, const char *pid, const char *code)
 	if (code != NULL)
 		rop_err_detail(&ctx->err, "declineCode", code);
 	return -1;
-}
-
-int
-rop_payment_order(struct rop_ctx *ctx, const char *rid, const char *oid,
-    char *tid)
-{
-	const char	*p[2] = { rid, oid };
-	PGresult	*res;
-	int		 rc = -1;
-
-	tid[0] = '\0';
-	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_order, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0)
-		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
-		    "no order %s", oid);
-	else {
-		snprintf(tid, 65, "%s", rop_db_str(res, 0, 0));
-		rc = 0;
-	}
-	PQclear(res);
-	return rc;
 }
 
 int

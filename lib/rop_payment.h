@@ -43,14 +43,6 @@ struct rop_payment_draft {
 };
 
 /*
- * The order "oid" of restaurant "rid" exists (the tenant check of the
- * payment routes).  Its table goes to tid (size >= 65).  Returns 0, or
- * -1 with 404 ORDER_NOT_FOUND.
- */
-int	 rop_payment_order(struct rop_ctx *, const char *rid, const char *oid,
-	    char *tid);
-
-/*
  * Check a capture body strictly and hash its normalised form (nulls
  * dropped, keys sorted).  Returns 0, or -1 with 400 VALIDATION_ERROR
  * (details.field).  "d" borrows from "body".
