@@ -36,7 +36,8 @@ endif
 LIB_SRC    := $(wildcard lib/*.c lib/domain/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A      := $(B)/librop.a
-APPS       := $(basename $(notdir $(wildcard fcgi-apps/*.c)))
+# Every program, from the one list (fcgi-apps/APPS; mk/apps.mk).
+APPS       := $(shell awk '/^[a-z]/ { print $$1 }' fcgi-apps/APPS)
 APP_BIN    := $(APPS:%=$(B)/bin/rop-%)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%.t)
@@ -140,6 +141,8 @@ install: all
 	install -m 0644 sql/seed/*.sql $(DESTDIR)$(DATADIR)/sql/seed/
 	install -m 0644 $(filter-out $(NGINX_ADMIN:%=nginx/%.conf),$(wildcard nginx/*.conf)) \
 	    $(DESTDIR)$(DATADIR)/nginx/
+	install -m 0644 $(B)/gen/upstreams.conf $(DESTDIR)$(DATADIR)/nginx/
+	install -m 0644 fcgi-apps/APPS $(DESTDIR)$(DATADIR)/APPS
 	install -m 0644 nginx/routes/*.conf $(DESTDIR)$(DATADIR)/nginx/routes/
 	install -m 0644 nginx/snippets/*.conf $(DESTDIR)$(DATADIR)/nginx/snippets/
 	# Installed, the includes are absolute, so rop.conf works included
