@@ -2,7 +2,6 @@
  * events: catch-up over REST (SPEC §6 Events, §9.12): the outbox of a
  * restaurant after a seq, for clients that missed live events.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@ struct events_args {
 
 static int	events_check(struct rop_ctx *, struct rop_req *);
 static int	events_list(struct rop_ctx *, struct rop_req *);
-static int	query_int(struct rop_ctx *, const char *, long long,
-		    long long, long long, const char *, long long *);
 
 static const struct rop_route routes[] = {
 	/* route		method	who		tenant
@@ -37,33 +34,6 @@ static const struct rop_stmt st_events = {
 	" WHERE c.restaurant_id = $1 ORDER BY e.seq", 3, 1
 };
 
-/* An integer query parameter in min..max, or "def" when absent. */
-static int
-query_int(struct rop_ctx *ctx, const char *key, long long def, long long min,
-    long long max, const char *code, long long *out)
-{
-	char		 buf[32], *end;
-	long long	 v;
-	int		 r;
-
-	*out = def;
-	if ((r = rop_req_query(ctx->req, key, buf, sizeof(buf))) == 0)
-		return 0;
-	if (r == 1 && buf[0] >= '0' && buf[0] <= '9') {
-		errno = 0;
-		v = strtoll(buf, &end, 10);
-		/* Beyond long long, strtoll clamps: not a value we can echo. */
-		if (*end == '\0' && errno == 0 && v >= min && v <= max) {
-			*out = v;
-			return 0;
-		}
-	}
-	rop_err_set(&ctx->err, ROP_EINVAL, code, "%s must be an integer from "
-	    "%lld to %lld", key, min, max);
-	rop_err_detail(&ctx->err, "field", key);
-	return -1;
-}
-
 /*
  * after: a seq, 0 to 2^63 - 1 (a bigint; anything larger is 400, never
  * a database error); limit 1..500.
@@ -75,9 +45,10 @@ events_check(struct rop_ctx *ctx, struct rop_req *req)
 
 	if ((a = rop_req_args(ctx, req, sizeof(*a))) == NULL)
 		return -1;
-	if (query_int(ctx, "after", 0, 0, INT64_MAX, NULL, &a->after) == -1 ||
-	    query_int(ctx, "limit", 100, 1, 500, "INVALID_LIMIT",
-	    &a->limit) == -1)
+	if (rop_req_query_int(req, &ctx->err, "after", 0, 0, INT64_MAX, NULL,
+	    &a->after) == -1 ||
+	    rop_req_query_int(req, &ctx->err, "limit", 100, 1, 500,
+	    "INVALID_LIMIT", &a->limit) == -1)
 		return -1;
 	return 0;
 }

@@ -2,7 +2,8 @@
  * fuzz/fcgi_req: a request as the FastCGI layer hands it to an app:
  * params (the envp array), headers, the query string and, in CGI mode,
  * the body on stdin (lib/rop_http.c), then the query parsing handlers
- * do on top (rop_order_paging, the events app's integer parameters),
+ * do on top (rop_order_paging, rop_req_query_int as the events app
+ * reads its parameters),
  * the bearer extraction and the error reply.
  *
  * Input: the first byte picks a mode.  Even: the rest is QUERY_STRING
@@ -21,13 +22,12 @@
 #include <json-c/json.h>
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-/* The events app's query_int() is static: take the file, not its main. */
-#define main	fuzz_events_main
-#include "../fcgi-apps/events.c"
-#undef main
-
+#include "rop_app.h"
 #include "rop_json.h"
 #include "rop_order.h"
 #include "fuzz.h"
@@ -222,12 +222,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (limit < 1 || limit > 200 || strlen(cursor) > 128)
 		fuzz_fail("paging out of range", NULL);
 	memset(&ctx.err, 0, sizeof(ctx.err));
-	if (query_int(&ctx, "after", 0, 0, INT64_MAX, NULL, &ll) == -1)
+	if (rop_req_query_int(&req, &ctx.err, "after", 0, 0, INT64_MAX, NULL,
+	    &ll) == -1)
 		fuzz_check_err(&ctx.err);
 	else if (ll < 0)
 		fuzz_fail("negative after accepted", NULL);
 	memset(&ctx.err, 0, sizeof(ctx.err));
-	if (query_int(&ctx, "limit", 100, 1, 500, "INVALID_LIMIT", &ll) == -1)
+	if (rop_req_query_int(&req, &ctx.err, "limit", 100, 1, 500,
+	    "INVALID_LIMIT", &ll) == -1)
 		fuzz_check_err(&ctx.err);
 	else if (ll < 1 || ll > 500)
 		fuzz_fail("events limit out of range", NULL);

@@ -127,6 +127,33 @@ rop_req_query(const struct rop_req *req, const char *key, char *buf,
 	return 0;
 }
 
+int
+rop_req_query_int(const struct rop_req *req, struct rop_err *err,
+    const char *key, long long def, long long min, long long max,
+    const char *code, long long *out)
+{
+	char		 buf[32], *end;
+	long long	 v;
+	int		 r;
+
+	*out = def;
+	if ((r = rop_req_query(req, key, buf, sizeof(buf))) == 0)
+		return 0;
+	if (r == 1 && buf[0] >= '0' && buf[0] <= '9') {
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		/* Beyond long long, strtoll clamps: not a value we can echo. */
+		if (*end == '\0' && errno == 0 && v >= min && v <= max) {
+			*out = v;
+			return 0;
+		}
+	}
+	rop_err_set(err, ROP_EINVAL, code, "%s must be an integer from "
+	    "%lld to %lld", key, min, max);
+	rop_err_detail(err, "field", key);
+	return -1;
+}
+
 static void
 req_ids(struct rop_req *req)
 {

@@ -91,6 +91,14 @@ int		 rop_req_idem_key(const struct rop_req *, struct rop_err *,
  */
 int		 rop_req_query(const struct rop_req *, const char *key,
 		    char *buf, size_t bufsz);
+/*
+ * Query parameter "key" as a decimal integer in min..max into *out,
+ * "def" when absent.  Returns 0, or -1 with 400 "code" (NULL:
+ * VALIDATION_ERROR) naming the field.
+ */
+int		 rop_req_query_int(const struct rop_req *, struct rop_err *,
+		    const char *key, long long def, long long min,
+		    long long max, const char *code, long long *out);
 
 /*
  * The body as a JSON object.  With "optional", an empty body gives

@@ -24,21 +24,6 @@
 #include "domain/rop_money.h"
 #include "domain/rop_text.h"
 
-struct line {
-	const char	*item_id;	/* borrowed from the body */
-	int64_t		 qty;
-	const char	*notes;		/* NULL when absent */
-	const char	*name;		/* borrowed from the session result */
-	int64_t		 unit, total;
-};
-
-struct rop_order_draft {
-	struct line	 lines[ROP_ORDER_MAX_LINES];
-	size_t		 nlines;
-	const char	*note;
-	char		 hash[65];	/* of the normalised body */
-};
-
 static int	draft_parse(struct rop_ctx *, struct json_object *,
 		    struct rop_order_draft *);
 static int	draft_hash(struct rop_ctx *, struct rop_order_draft *);
@@ -191,7 +176,7 @@ draft_parse(struct rop_ctx *ctx, struct json_object *body, struct rop_order_draf
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		struct line *ln = &d->lines[i];
+		struct rop_order_line *ln = &d->lines[i];
 
 		snprintf(path, sizeof(path), "lines[%zu]", i);
 		l = json_object_array_get_idx(lines, i);
@@ -362,7 +347,7 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 	}
 	currency = rop_db_str(sess, 0, 1);
 	for (i = 0; i < d->nlines; i++) {
-		struct line	*ln = &d->lines[i];
+		struct rop_order_line	*ln = &d->lines[i];
 
 		for (r = 0; r < PQntuples(sess); r++)
 			if (!rop_db_isnull(sess, r, 2) &&
@@ -395,7 +380,7 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 	if ((lines = json_object_new_array()) == NULL)
 		goto nomem;
 	for (i = 0; i < d->nlines; i++) {
-		struct line		*ln = &d->lines[i];
+		struct rop_order_line	*ln = &d->lines[i];
 		struct json_object	*l;
 		char			 lid[ROP_ID_BUFSZ];
 

@@ -12,6 +12,7 @@
 #define ROP_ORDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "domain/rop_order_state.h"
 
@@ -19,11 +20,31 @@ struct json_object;
 struct rop_ctx;
 struct rop_principal;
 struct rop_req;
-/* A checked order body (opaque; it borrows from req->json). */
-struct rop_order_draft;
 
 #define ROP_ORDER_MAX_LINES	50
 #define ROP_ORDER_REASON_BUFSZ	1024	/* 200 code points, NUL */
+
+/*
+ * A checked order body, as rop_order_draft_check() leaves it in
+ * req->args: 1..50 lines of an item id and a quantity 1..99, notes of
+ * at most 200 characters, and the hash of the normalised body for
+ * Idempotency-Key replays.  It borrows from req->json; name, unit and
+ * total are filled while placing.
+ */
+struct rop_order_line {
+	const char	*item_id;
+	int64_t		 qty;
+	const char	*notes;		/* NULL when absent */
+	const char	*name;
+	int64_t		 unit, total;
+};
+
+struct rop_order_draft {
+	struct rop_order_line	 lines[ROP_ORDER_MAX_LINES];
+	size_t			 nlines;
+	const char		*note;		/* NULL when absent */
+	char			 hash[65];	/* hex SHA-256 */
+};
 
 /* The paging query of the order lists, as rop_order_paging() reads it. */
 struct rop_order_page {

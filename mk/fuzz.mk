@@ -25,12 +25,10 @@ FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -g -O1 -Wall -Wextra $(FUZZ_SAN) -D_DEFAULT_SOURCE -D_GNU_SOURCE \
                 -Ilib -Ifuzz $(PKG_CFLAGS)
-# Every librop source but rop_order.c, which fuzz/order_draft.c
-# includes (its draft validation is static); the others take it from
-# here.
-FUZZ_LIB_SRC := $(filter-out lib/rop_order.c,$(wildcard lib/*.c lib/domain/*.c))
+# Every target links librop, built here; none includes a source file
+# (scripts/check-includes).
+FUZZ_LIB_SRC := $(wildcard lib/*.c lib/domain/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_B)/%.o)
-FUZZ_ORDER_O  = $(FUZZ_B)/lib/rop_order.o
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz-%)
 FUZZ_OPTS     = -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
                 -print_final_stats=1 -detect_leaks=1
@@ -57,19 +55,13 @@ $(FUZZ_B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-$(FUZZ_B)/libropfuzz.a: $(FUZZ_LIB_OBJ) $(FUZZ_ORDER_O)
+$(FUZZ_B)/libropfuzz.a: $(FUZZ_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(FUZZ_LIB_OBJ)
-	ar rcs $(FUZZ_B)/libropfuzz-order.a $(FUZZ_ORDER_O)
 
-# order_draft carries rop_order.c itself; the others link it from the
-# archive.
-$(FUZZ_B)/fuzz-order_draft: $(FUZZ_B)/fuzz/order_draft.o $(FUZZ_B)/libropfuzz.a
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_B)/libropfuzz.a \
-	    $(PKG_LIBS) -lm
 $(FUZZ_B)/fuzz-%: $(FUZZ_B)/fuzz/%.o $(FUZZ_B)/libropfuzz.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
-	    $(FUZZ_B)/libropfuzz-order.a $(FUZZ_B)/libropfuzz.a $(PKG_LIBS) -lm
+	    $(FUZZ_B)/libropfuzz.a $(PKG_LIBS) -lm
 
 -include $(wildcard $(FUZZ_B)/lib/*.d $(FUZZ_B)/lib/domain/*.d $(FUZZ_B)/fuzz/*.d)
 

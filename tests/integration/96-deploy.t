@@ -325,6 +325,16 @@ EOF
 	my $share = "$p/usr/share/rop";
 	my $listen = "$p/etc/rop/nginx-listen.conf";
 	ok(-f $listen, 'the listeners are installed in SYSCONFDIR/rop');
+	# The production upstreams are generated from fcgi-apps/APPS: one
+	# per FastCGI app, on the socket of its rop-fcgi@<app>.socket.
+	my @fcgi = RopTest::apps('fcgi');
+	my @up = map { /^upstream rop_(\w+) \{ server unix:\/run\/rop\/(\w+)\.sock; \}$/ &&
+	    $1 eq $2 ? $1 : () } `cat $share/nginx/upstreams.conf`;
+	is("@up", "@fcgi", 'installed upstreams.conf: one upstream per fcgi app of fcgi-apps/APPS');
+	is(`cat $share/APPS`, `cat $ROOT/fcgi-apps/APPS`,
+	    'the list of apps is installed (docker/entrypoint reads it)');
+	ok(-x "$p/usr/libexec/rop/rop-$_", "rop-$_ installed")
+	    for map { RopTest::apps($_) } qw(fcgi daemon timer tool);
 	my @inc = map { `grep -hE "^\\s*include\\s" $_` }
 	    glob("$share/nginx/*.conf $share/nginx/routes/*.conf $share/nginx/snippets/*.conf");
 	my @rel = grep { !m{include\s+/} } @inc;

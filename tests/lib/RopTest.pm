@@ -36,6 +36,16 @@ sub free_port {
 	return $s->sockport;
 }
 
+# The programs of one kind (fcgi, daemon, timer, tool), in the order of
+# the one list, fcgi-apps/APPS.
+sub apps {
+	my ($kind) = @_;
+	open(my $fh, '<', "$ROOT/fcgi-apps/APPS") or die "fcgi-apps/APPS: $!";
+	my @a = map { /^([a-z][a-z0-9_]*)\s+(\S+)/ && $2 eq $kind ? $1 : () } <$fh>;
+	close $fh;
+	return @a;
+}
+
 sub start {
 	my ($class, %o) = @_;
 	my $err;

@@ -68,7 +68,7 @@ my $PACE = ($ENV{SOAK_PACE_MS} // 0) / 1000;
 my $WARMUP = $ENV{SOAK_WARMUP} // 15;
 my $WORKERS = 4;
 my $WSSUB = $ENV{SOAK_WSSUB} // "$RopTest::ROOT/build/soak/wssub";
-my @APPS = qw(health metrics menu auth tables orders kitchen payments events);
+my @APPS = RopTest::apps('fcgi');
 my @RIDS = qw(rst_001 rst_002);
 my %ITEMS = (rst_001 => [qw(itm_001 itm_002 itm_003 itm_004 itm_005 itm_006
     itm_008 itm_009 itm_010)], rst_002 => [qw(itm_001 itm_002 itm_003)]);

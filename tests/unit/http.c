@@ -26,6 +26,7 @@ static int	 init_with(struct rop_req *, struct rop_err *, char **,
 		    const char *);
 static char	*capture(struct rop_req *, const struct rop_err *, int);
 static void	 test_query(void);
+static void	 test_query_int(void);
 static void	 test_headers(void);
 static void	 test_ids(void);
 static void	 test_idem_key(void);
@@ -158,6 +159,45 @@ test_query(void)
 	memcpy(longq, "cursor=", 7);
 	longq[sizeof(longq) - 1] = '\0';
 	ok(q(longq, "cursor", b, sizeof(b)) == -1, "a long value is refused");
+	test_query_int();
+}
+
+/* rop_req_query_int(), as the events app reads ?after= and ?limit=. */
+static void
+test_query_int(void)
+{
+	static const char *const bad[] = { "limit=0", "limit=501",
+	    "limit=-1", "limit=+5", "limit= 5", "limit=5x", "limit=",
+	    "limit=%zz", "limit=99999999999999999999", NULL };
+	struct rop_req	 r;
+	struct rop_err	 e;
+	long long	 v;
+	size_t		 i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&e, 0, sizeof(e));
+	r.query = "a=1";
+	ok(rop_req_query_int(&r, &e, "limit", 100, 1, 500, "INVALID_LIMIT",
+	    &v) == 0 && v == 100, "query int: absent is the default");
+	r.query = "limit=500&after=9223372036854775807";
+	ok(rop_req_query_int(&r, &e, "limit", 100, 1, 500, "INVALID_LIMIT",
+	    &v) == 0 && v == 500, "query int: the maximum");
+	ok(rop_req_query_int(&r, &e, "after", 0, 0, INT64_MAX, NULL,
+	    &v) == 0 && v == INT64_MAX, "query int: 2^63 - 1");
+	r.query = "after=9223372036854775808";
+	ok(rop_req_query_int(&r, &e, "after", 0, 0, INT64_MAX, NULL,
+	    &v) == -1 && e.status == ROP_EINVAL &&
+	    strcmp(e.code, "VALIDATION_ERROR") == 0 && e.ndetails == 1 &&
+	    strcmp(e.details[0].str, "after") == 0,
+	    "query int: 2^63 is 400 VALIDATION_ERROR naming after");
+	for (i = 0; bad[i] != NULL; i++) {
+		memset(&e, 0, sizeof(e));
+		r.query = bad[i];
+		ok(rop_req_query_int(&r, &e, "limit", 100, 1, 500,
+		    "INVALID_LIMIT", &v) == -1 && e.status == ROP_EINVAL &&
+		    e.code != NULL && strcmp(e.code, "INVALID_LIMIT") == 0,
+		    "query int: %s is 400 INVALID_LIMIT", bad[i]);
+	}
 }
 
 static void
