@@ -196,7 +196,7 @@ ev_array(const char *const *v, size_t n)
 	return buf;
 }
 
-/* Write the unwritten events of restaurant "rid" ("k" of them). */
+/* Write the first "k" unwritten events of restaurant "rid". */
 static int
 ev_write_rid(struct rop_outbox *ob, struct rop_db *db, struct rop_err *err,
     const char *rid, size_t k)
@@ -211,7 +211,7 @@ ev_write_rid(struct rop_outbox *ob, struct rop_db *db, struct rop_err *err,
 	if (k > SIZE_MAX / (5 * sizeof(*col)) ||
 	    (col = rop_event_realloc(NULL, 5 * k * sizeof(*col))) == NULL)
 		return rop_err_set(err, ROP_ENOMEM, NULL, "event");
-	for (i = 0, j = 0; i < ob->n; i++) {
+	for (i = 0, j = 0; i < ob->n && j < k; i++) {
 		struct rop_outbox_ev *e = &ob->ev[i];
 
 		if (e->seq != 0 || strcmp(e->rid, rid) != 0)
@@ -249,7 +249,7 @@ ev_write_rid(struct rop_outbox *ob, struct rop_db *db, struct rop_err *err,
 		if (i == 0 || s < base)
 			base = s;
 	}
-	for (i = 0, j = 0; i < ob->n; i++) {
+	for (i = 0, j = 0; i < ob->n && j < k; i++) {
 		struct rop_outbox_ev *e = &ob->ev[i];
 
 		if (e->seq == 0 && strcmp(e->rid, rid) == 0)
