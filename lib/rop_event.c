@@ -160,7 +160,7 @@ rop_event_append(struct rop_outbox *ob, struct rop_err *err,
 	memcpy(e->head, h, hl - 1);
 	memcpy(e->head + hl - 1, ",\"seq\":", 8);
 	e->tail[0] = ',';
-	memcpy(e->tail + 1, t + 1, tl);	/* includes the closing brace + NUL */
+	memcpy(e->tail + 1, t + 1, tl);	/* with the closing brace, NUL */
 	ob->n++;
 	rc = 0;
 out:
@@ -264,8 +264,8 @@ ev_write_rid(struct rop_outbox *ob, struct rop_db *db, struct rop_err *err,
 		goto out;
 	}
 	if ((size_t)PQntuples(res) != k) {
-		rop_err_set(err, ROP_EINTERNAL, NULL, "events written: %d of %zu",
-		    PQntuples(res), k);
+		rop_err_set(err, ROP_EINTERNAL, NULL,
+		    "events written: %d of %zu", PQntuples(res), k);
 		goto out;
 	}
 	/* The seqs are base+1 .. base+k, in append order. */

@@ -35,7 +35,7 @@ struct rop_metrics;
 struct rop_outbox_ev;
 
 struct rop_outbox {
-	struct rop_outbox_ev	*ev;		/* ev[0 .. n-1] pending */
+	struct rop_outbox_ev	*ev;		/* ev[0..n-1] pending */
 	size_t			 n;
 	size_t			 cap;
 };
@@ -86,7 +86,8 @@ int64_t	 rop_event_seq(const struct rop_outbox *, size_t i);
  * The envelope event i has (or will have) with "seq": a string the
  * caller frees, or NULL (no memory, no such event).  For tests.
  */
-char	*rop_event_envelope(const struct rop_outbox *, size_t i, int64_t seq);
+char	*rop_event_envelope(const struct rop_outbox *, size_t i,
+	    int64_t seq);
 
 /* The allocator of the outbox's own memory; tests make it fail. */
 extern void	*(*rop_event_realloc)(void *, size_t);

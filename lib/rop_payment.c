@@ -5,9 +5,9 @@
  * Locks, in order: the order's session advisory lock (held across the
  * provider call, never inside a transaction), then in each transaction
  * the order row, the payment row, and last the restaurant's event
- * counter (rop_event_write, at the commit).  Order transitions and table closes take
- * row locks only, so they never wait on the advisory lock and no cycle
- * can form.
+ * counter (rop_event_write, at the commit).  Order transitions and
+ * table closes take row locks only, so they never wait on the advisory
+ * lock and no cycle can form.
  */
 #include <json-c/json.h>
 #include <openssl/evp.h>

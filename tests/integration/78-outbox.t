@@ -47,8 +47,8 @@ SQL
 
 sub stmts { ($s->sql_owner('SELECT n FROM test_event_stmts'))[0][0] }
 sub head {
-	($s->sql("SELECT last_seq FROM event_counters WHERE restaurant_id = :'r'",
-	    r => $R))[0][0];
+	($s->sql("SELECT last_seq FROM event_counters"
+	    . " WHERE restaurant_id = :'r'", r => $R))[0][0];
 }
 # Run burst; returns (exit code, stdout lines, stderr).
 sub burst {

@@ -18,7 +18,8 @@
 #include "rop_event.h"
 #include "../tap.h"
 
-static int	fail_at = -1;	/* fail the fail_at'th allocation from now */
+/* Fail allocation number fail_at (0: the next one); -1: none. */
+static int	fail_at = -1;
 
 static void *
 failing_realloc(void *p, size_t n)
@@ -42,8 +43,8 @@ payload(int i)
 static int
 append(struct rop_outbox *ob, struct rop_err *err, int i)
 {
-	struct rop_event_origin	 from = { "0123456789abcdef0123456789abcdef",
-	    "req-1" };
+	struct rop_event_origin	 from = {
+		"0123456789abcdef0123456789abcdef", "req-1" };
 	char			 type[32];
 
 	snprintf(type, sizeof(type), "test.e%d", i);
@@ -168,7 +169,8 @@ main(void)
 	/* Discard forgets the events; the outbox is reused. */
 	for (i = 1; i < 7; i++)
 		append(&ob, &err, (int)i);
-	is_int((long long)rop_event_pending(&ob), 7, "7 pending before discard");
+	is_int((long long)rop_event_pending(&ob), 7,
+	    "7 pending before discard");
 	rop_event_discard(&ob);
 	is_int((long long)rop_event_pending(&ob), 0, "discard: none pending");
 	ok(ob.cap >= 7, "discard keeps the memory for the next transaction");
@@ -194,12 +196,12 @@ main(void)
 	ok(rc == -1 && err.status == ROP_ENOMEM,
 	    "growth fails: -1, out of memory");
 	is_int((long long)rop_event_pending(&ob), 4, "growth fails: still 4");
-	fail_at = 1;			/* grows, then the head's copy fails */
+	fail_at = 1;		/* grows, then the head's copy fails */
 	memset(&err, 0, sizeof(err));
 	rc = append(&ob, &err, 4);
 	ok(rc == -1 && err.status == ROP_ENOMEM && rop_event_pending(&ob) == 4,
 	    "the envelope's copy fails: -1, out of memory, still 4");
-	fail_at = 1;			/* the head is copied, the tail not */
+	fail_at = 1;		/* the head is copied, the tail not */
 	rc = append(&ob, &err, 4);
 	ok(rc == -1 && rop_event_pending(&ob) == 4,
 	    "the tail's copy fails: -1, still 4");
