@@ -66,9 +66,45 @@ rop_ctx_release(struct rop_ctx *ctx)
 	rop_db_free(ctx->db);
 	rop_cache_free(ctx->cache);
 	rop_metrics_close(ctx->metrics);
+	rop_event_free(&ctx->outbox);
 	ctx->db = NULL;
 	ctx->cache = NULL;
 	ctx->metrics = NULL;
+}
+
+int
+rop_app_event(struct rop_ctx *ctx, const char *rid, const char *type,
+    const char *tid, struct json_object *payload)
+{
+	struct rop_event_origin	 from = { NULL, NULL };
+
+	if (ctx->req != NULL) {
+		from.trace_id = ctx->req->trace_id;
+		from.request_id = ctx->req->request_id;
+	}
+	if (rop_event_append(&ctx->outbox, &ctx->err, &from, rid, type, tid,
+	    payload) == -1)
+		return -1;
+	if (ctx->req != NULL)
+		ctx->req->log_event = type;
+	return 0;
+}
+
+int
+rop_app_commit(struct rop_ctx *ctx)
+{
+	if (rop_event_write(&ctx->outbox, ctx->db, &ctx->err) == -1) {
+		rop_db_rollback(ctx->db);
+		return -1;
+	}
+	return rop_db_commit(ctx->db, &ctx->err);
+}
+
+void
+rop_app_publish(struct rop_ctx *ctx)
+{
+	rop_event_publish(&ctx->outbox, ctx->cache, ctx->db, ctx->metrics,
+	    ctx->app, ctx->cfg.env);
 }
 
 /*
@@ -315,7 +351,7 @@ app_serve(struct rop_ctx *ctx, const struct rop_app *app, FCGX_Stream *in,
 	/* A handler must not leave a transaction open. */
 	if (rop_db_in_tx(ctx->db))
 		rop_db_rollback(ctx->db);
-	rop_event_discard(ctx);
+	rop_event_discard(&ctx->outbox);
 	if (rc == -1 || !req.replied) {
 		if (rc == 0)
 			rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,

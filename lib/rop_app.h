@@ -33,6 +33,7 @@
 #include "rop_auth.h"
 #include "rop_config.h"
 #include "rop_err.h"
+#include "rop_event.h"
 #include "rop_http.h"
 
 struct rop_db;
@@ -51,10 +52,7 @@ struct rop_ctx {
 	/* Its caller, as the runner authenticated it (role NONE: none). */
 	struct rop_principal	 caller;
 	/* Events appended in the open transaction (rop_event.h). */
-	int			 ev_n;
-	char			 ev_rid[4][65];
-	char			*ev_text[4];	/* owned envelopes */
-	size_t			 ev_len[4];
+	struct rop_outbox	 outbox;
 };
 
 /* A handler answers with rop_reply_*() and returns 0, or returns -1. */
@@ -142,5 +140,17 @@ int	 rop_app_run(const struct rop_app *);
  */
 int	 rop_ctx_init(struct rop_ctx *, const char *name, unsigned flags);
 void	 rop_ctx_release(struct rop_ctx *);
+
+/*
+ * The transaction's outbox through the context (rop_event.h): append
+ * an event with the current request's trace and request ids (payload
+ * consumed), and name it in the request's log line; write the outbox
+ * and COMMIT (a failed write rolls back); publish after the commit.
+ * Each returns 0 or -1 with ctx->err set.
+ */
+int	 rop_app_event(struct rop_ctx *, const char *rid, const char *type,
+	    const char *tid, struct json_object *payload);
+int	 rop_app_commit(struct rop_ctx *);
+void	 rop_app_publish(struct rop_ctx *);
 
 #endif /* ROP_APP_H */

@@ -609,16 +609,17 @@ rop_menu_patch_apply(struct rop_ctx *ctx, const char *rid, const char *iid,
 		goto out;
 	}
 	/*
-	 * The event counter is the last lock (rop_event.h); the append
+	 * The event counter is the last lock (taken at the commit,
+	 * rop_event.h); the append
 	 * consumes the payload even when it fails.
 	 */
 	ev = payload;
 	payload = NULL;
-	if (rop_event_append(ctx, rid, "menu.updated", NULL, ev, NULL) == -1)
+	if (rop_app_event(ctx, rid, "menu.updated", NULL, ev) == -1)
 		goto out;
-	if (rop_db_commit(ctx->db, &ctx->err) == -1)
+	if (rop_app_commit(ctx) == -1)
 		goto out;
-	rop_event_flush(ctx);
+	rop_app_publish(ctx);
 	menu_cache_point(ctx, rid, v);
 	menu_board_raise(ctx, rid, v);
 	*version = v;
@@ -626,7 +627,7 @@ rop_menu_patch_apply(struct rop_ctx *ctx, const char *rid, const char *iid,
 out:
 	if (rc == -1) {
 		rop_db_rollback(ctx->db);
-		rop_event_discard(ctx);
+		rop_event_discard(&ctx->outbox);
 		json_object_put(*item);
 		*item = NULL;
 	}

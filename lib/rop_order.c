@@ -3,7 +3,7 @@
  *
  * Lock order, the same in every transaction (SPEC §2): table session,
  * then order, then the restaurant's event counter (inside
- * rop_event_append), so concurrent requests cannot deadlock.
+ * rop_event_write, at the commit), so concurrent requests cannot deadlock.
  */
 #include <json-c/json.h>
 
@@ -452,8 +452,8 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 			json_object_object_del(l, "total");
 		}
 	}
-	if (rop_event_append(ctx, rid, "order.placed", tid,
-	    placed_payload(order), NULL) == -1)
+	if (rop_app_event(ctx, rid, "order.placed", tid,
+	    placed_payload(order)) == -1)
 		goto out;
 	text = rop_json_text(order, &tl);
 	if ((*json = rop_json_copy(&ctx->err, text)) == NULL)
@@ -464,12 +464,12 @@ nomem:
 	rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "order");
 out:
 	if (rc == 0) {
-		if (rop_db_commit(ctx->db, &ctx->err) == -1) {
+		if (rop_app_commit(ctx) == -1) {
 			free(*json);
 			*json = NULL;
 			rc = -1;
 		} else if (!*replayed) {
-			rop_event_flush(ctx);
+			rop_app_publish(ctx);
 			rop_metrics_add(ctx->metrics,
 			    "rop_orders_placed_total", NULL, 1);
 		}
@@ -709,8 +709,8 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		rop_json_add(payload, act == ROP_ACT_ACCEPT ? "acceptedAt" :
 		    act == ROP_ACT_READY ? "readyAt" : "cancelledAt",
 		    json_object_new_string(rop_db_str(res, 0, 2)));
-		if (rop_event_append(ctx, pr->rid, rop_order_event(act), tid,
-		    payload, NULL) == -1) {
+		if (rop_app_event(ctx, pr->rid, rop_order_event(act), tid,
+		    payload) == -1) {
 			payload = NULL;
 			goto out;
 		}
@@ -720,13 +720,13 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 	}
 	if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) == NULL)
 		goto out;
-	if (rop_db_commit(ctx->db, &ctx->err) == -1) {
+	if (rop_app_commit(ctx) == -1) {
 		free(*json);
 		*json = NULL;
 		goto out;
 	}
 	if (applied) {
-		rop_event_flush(ctx);
+		rop_app_publish(ctx);
 		count_transition(ctx, fromname, rop_order_status_name(to),
 		    since);
 	}

@@ -5,9 +5,9 @@
  * Locks, in order: the order's session advisory lock (held across the
  * provider call, never inside a transaction), then in each transaction
  * the order row, the payment row, and last the restaurant's event
- * counter (rop_event_append).  Order transitions and table closes take
- * row locks only, so they never wait on the advisory lock and no cycle
- * can form.
+ * counter (rop_event_write, at the commit).  Order transitions and
+ * table closes take row locks only, so they never wait on the advisory
+ * lock and no cycle can form.
  */
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -586,8 +586,8 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		    pay->currency));
 		rop_json_add(ev, "capturedAt",
 		    json_object_new_string(rop_db_str(res, 0, 1)));
-		if (rop_event_append(ctx, pay->rid, "payment.captured", tid, ev,
-		    NULL) == -1)
+		if (rop_app_event(ctx, pay->rid, "payment.captured", tid,
+		    ev) == -1)
 			goto out;
 		if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) == NULL)
 			goto out;
@@ -605,12 +605,12 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		    S_DECLINED;
 		*need_refund = s == S_UNPAYABLE && pr->ref[0] != '\0';
 	}
-	if (rop_db_commit(ctx->db, &ctx->err) == -1) {
+	if (rop_app_commit(ctx) == -1) {
 		*need_refund = 0;
 		goto out;
 	}
 	committed = 1;
-	rop_event_flush(ctx);
+	rop_app_publish(ctx);
 	switch (s) {
 	case S_CAPTURED:
 		rop_metrics_add(ctx->metrics, "rop_payments_captured_total",
@@ -643,7 +643,7 @@ out:
 	if (!committed) {
 		/* Nothing written, or a settled payment only read. */
 		rop_db_rollback(ctx->db);
-		rop_event_discard(ctx);
+		rop_event_discard(&ctx->outbox);
 	}
 	if (rc == -1) {
 		free(*json);

@@ -197,8 +197,8 @@ table_event(struct rop_ctx *ctx, const char *rid, const char *tid,
 	rop_json_add(p, "status", json_object_new_string(status));
 	rop_json_add(p, open ? "openedAt" : "closedAt",
 	    json_object_new_string(at));
-	return rop_event_append(ctx, rid, open ? "table.opened" :
-	    "table.closed", tid, p, NULL);
+	return rop_app_event(ctx, rid, open ? "table.opened" :
+	    "table.closed", tid, p);
 }
 
 int
@@ -246,9 +246,9 @@ rop_table_open(struct rop_ctx *ctx, const char *rid, const char *tid,
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
 		goto out;
 	}
-	if (rop_db_commit(ctx->db, &ctx->err) == -1)
+	if (rop_app_commit(ctx) == -1)
 		goto out;
-	rop_event_flush(ctx);
+	rop_app_publish(ctx);
 	rc = 0;
 out:
 	if (rc == -1) {
@@ -318,9 +318,9 @@ rop_table_close(struct rop_ctx *ctx, const char *rid, const char *tid,
 	snprintf(*json, n, "{\"table\":%s,\"summary\":%s}",
 	    rop_db_str(cl, 0, 0), summary);
 	rop_json_compact(*json, strlen(*json));
-	if (rop_db_commit(ctx->db, &ctx->err) == -1)
+	if (rop_app_commit(ctx) == -1)
 		goto out;
-	rop_event_flush(ctx);
+	rop_app_publish(ctx);
 	rc = 0;
 out:
 	if (rc == -1) {
