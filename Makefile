@@ -113,6 +113,7 @@ integration: $(APP_BIN) $(ALL_EXTRA)
 # a .c file.
 check-domain:
 	scripts/check-includes
+	scripts/check-includes --self-test
 
 check-systemd:
 	scripts/check-systemd

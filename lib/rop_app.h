@@ -29,6 +29,7 @@
  */
 #ifndef ROP_APP_H
 #define ROP_APP_H
+/* layer: runner */
 
 #include "rop_auth.h"
 #include "rop_config.h"

@@ -17,6 +17,7 @@
  */
 #ifndef ROP_AUTH_H
 #define ROP_AUTH_H
+/* layer: area */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,6 +7,7 @@
  */
 #ifndef ROP_CACHE_H
 #define ROP_CACHE_H
+/* layer: adapter */
 
 #include <stddef.h>
 

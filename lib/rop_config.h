@@ -6,6 +6,7 @@
  */
 #ifndef ROP_CONFIG_H
 #define ROP_CONFIG_H
+/* layer: adapter */
 
 #include <stddef.h>
 

@@ -10,6 +10,7 @@
  */
 #ifndef ROP_DB_H
 #define ROP_DB_H
+/* layer: adapter */
 
 #include <stdint.h>
 

@@ -10,6 +10,7 @@
  */
 #ifndef ROP_ERR_H
 #define ROP_ERR_H
+/* layer: adapter */
 
 #include <stdint.h>
 

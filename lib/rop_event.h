@@ -23,6 +23,7 @@
  */
 #ifndef ROP_EVENT_H
 #define ROP_EVENT_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>

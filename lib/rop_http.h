@@ -10,6 +10,7 @@
  */
 #ifndef ROP_HTTP_H
 #define ROP_HTTP_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,6 +5,7 @@
  */
 #ifndef ROP_ID_H
 #define ROP_ID_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>

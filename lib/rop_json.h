@@ -14,6 +14,7 @@
  */
 #ifndef ROP_JSON_H
 #define ROP_JSON_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,6 +5,7 @@
  */
 #ifndef ROP_LOG_H
 #define ROP_LOG_H
+/* layer: adapter */
 
 #include <stdint.h>
 

@@ -18,6 +18,7 @@
  */
 #ifndef ROP_MENU_H
 #define ROP_MENU_H
+/* layer: area */
 
 #include <stddef.h>
 #include <stdint.h>

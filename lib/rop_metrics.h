@@ -11,6 +11,7 @@
  */
 #ifndef ROP_METRICS_H
 #define ROP_METRICS_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -10,6 +10,7 @@
  */
 #ifndef ROP_ORDER_H
 #define ROP_ORDER_H
+/* layer: area */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,6 +7,7 @@
  */
 #ifndef ROP_PASSWORD_H
 #define ROP_PASSWORD_H
+/* layer: adapter */
 
 #include <stddef.h>
 

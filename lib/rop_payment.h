@@ -23,6 +23,7 @@
  */
 #ifndef ROP_PAYMENT_H
 #define ROP_PAYMENT_H
+/* layer: area */
 
 #include <stdint.h>
 

@@ -17,6 +17,7 @@
  */
 #ifndef ROP_PROVIDER_H
 #define ROP_PROVIDER_H
+/* layer: adapter */
 
 #include <stdint.h>
 

@@ -18,6 +18,7 @@
  * integration tests use it to prove that such a payment is settled
  * exactly once later.  Never set it outside a test stack.
  */
+/* layer: adapter (the header is rop_provider.h) */
 #include <openssl/evp.h>
 
 #include <stdio.h>

@@ -4,6 +4,7 @@
  */
 #ifndef ROP_REDACT_H
 #define ROP_REDACT_H
+/* layer: adapter */
 
 #include <stddef.h>
 

@@ -7,6 +7,7 @@
  */
 #ifndef ROP_TABLE_H
 #define ROP_TABLE_H
+/* layer: area */
 
 struct rop_ctx;
 

@@ -4,6 +4,7 @@
  */
 #ifndef ROP_TIME_H
 #define ROP_TIME_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>
