@@ -13,6 +13,7 @@
 
 #include "rop_app.h"
 #include "rop_auth.h"
+#include "rop_cursor.h"
 #include "rop_db.h"
 #include "rop_event.h"
 #include "rop_id.h"
@@ -20,7 +21,6 @@
 #include "rop_metrics.h"
 #include "rop_order.h"
 #include "rop_time.h"
-#include "domain/rop_cursor.h"
 #include "domain/rop_money.h"
 #include "domain/rop_text.h"
 
