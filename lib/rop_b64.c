@@ -20,7 +20,8 @@ rop_b64url_encode(const unsigned char *in, size_t n, char *out,
 	if (n > (SIZE_MAX - 3) / 4 * 3 || ROP_B64URL_LEN(n) + 1 > outsz)
 		return -1;
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = alpha[v >> 18 & 63];
 		out[o++] = alpha[v >> 12 & 63];
 		out[o++] = alpha[v >> 6 & 63];
