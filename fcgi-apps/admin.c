@@ -23,10 +23,10 @@
 
 #include "rop_app.h"
 #include "rop_auth.h"
-#include "rop_db.h"
 #include "rop_id.h"
 #include "rop_password.h"
 #include "rop_time.h"
+#include "rop_user.h"
 #include "domain/rop_text.h"
 
 static int	admin_user_set(struct rop_ctx *, const char *, const char *,
@@ -34,20 +34,6 @@ static int	admin_user_set(struct rop_ctx *, const char *, const char *,
 static int	admin_qr_rotate(struct rop_ctx *, const char *,
 		    const char *);
 static void	usage(void);
-
-static const struct rop_stmt user_upsert = {
-	"admin_user_upsert",
-	"INSERT INTO users (restaurant_id, username, user_id, role,"
-	" password_hash) VALUES ($1, $2, $3, $4, $5)"
-	" ON CONFLICT (restaurant_id, username) DO UPDATE"
-	" SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash"
-	" RETURNING user_id", 5, 0
-};
-
-static const struct rop_stmt restaurant_exists = {
-	"admin_restaurant_exists",
-	"SELECT 1 FROM restaurants WHERE restaurant_id = $1", 1, 1
-};
 
 static void
 usage(void)
@@ -82,8 +68,8 @@ admin_user_set(struct rop_ctx *ctx, const char *rid, const char *user,
     const char *role)
 {
 	char		 hash[ROP_PASSWORD_HASHSZ], uid[ROP_ID_BUFSZ];
-	const char	*pw = getenv("ROP_PASSWORD"), *params[5];
-	PGresult	*res = NULL;
+	char		 got[ROP_ID_BUFSZ + 64];
+	const char	*pw = getenv("ROP_PASSWORD");
 	long		 ulen;
 	int		 rc = -1;
 
@@ -103,30 +89,16 @@ admin_user_set(struct rop_ctx *ctx, const char *rid, const char *user,
 		fprintf(stderr, "rop-admin: cannot hash the password\n");
 		return 1;
 	}
-	params[0] = rid;
-	if ((res = rop_db_exec(ctx->db, &ctx->err, &restaurant_exists,
-	    params)) == NULL)
-		goto out;
-	if (PQntuples(res) != 1) {
-		fprintf(stderr, "rop-admin: no restaurant %s\n", rid);
-		goto out;
-	}
-	PQclear(res);
-	params[1] = user;
-	params[2] = uid;
-	params[3] = role;
-	params[4] = hash;
-	if ((res = rop_db_exec(ctx->db, &ctx->err, &user_upsert,
-	    params)) == NULL)
+	if (rop_user_set(ctx, rid, user, role, hash, uid, got,
+	    sizeof(got)) == -1)
 		goto out;
 	printf("rop-admin: user %s/%s (%s) set, user_id %s\n", rid, user,
-	    role, rop_db_str(res, 0, 0));
+	    role, got);
 	rc = 0;
 out:
 	if (rc == -1 && ctx->err.status != ROP_OK)
 		fprintf(stderr, "rop-admin: %s\n", ctx->err.msg);
 	explicit_bzero(hash, sizeof(hash));
-	PQclear(res);
 	return rc == 0 ? 0 : 1;
 }
 

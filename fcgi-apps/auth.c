@@ -33,6 +33,7 @@
 #include "rop_metrics.h"
 #include "rop_password.h"
 #include "rop_time.h"
+#include "rop_user.h"
 #include "domain/rop_text.h"
 
 #define AUTH_QUERY_MAX	8192
@@ -64,8 +65,6 @@ static int	auth_qr_common(struct rop_ctx *, struct rop_req *, int);
 static int	auth_logout(struct rop_ctx *, struct rop_req *);
 static int	auth_logout_all(struct rop_ctx *, struct rop_req *);
 static int	logout_all_check(struct rop_ctx *, struct rop_req *);
-static int	auth_revoke(struct rop_ctx *, const char *, const char *,
-		    int64_t, const char *, int64_t);
 static int	auth_login_fail(struct rop_ctx *);
 static int	auth_ws_query(struct rop_req *, struct rop_req *, char *,
 		    size_t);
@@ -76,28 +75,6 @@ static const struct rop_stmt user_get = {
 	"auth_user_get",
 	"SELECT user_id, role, password_hash, tokens_revoked_ms FROM users"
 	" WHERE restaurant_id = $1 AND username = $2", 2, 1
-};
-
-/* The user's row lock and a new revision: every revocation takes it. */
-static const struct rop_stmt user_revise = {
-	"auth_user_revise",
-	"UPDATE users SET tokens_rev = tokens_rev + 1,"
-	" tokens_revoked_ms = greatest(tokens_revoked_ms, $3::bigint)"
-	" WHERE restaurant_id = $1 AND user_id = $2 RETURNING user_id", 3, 0
-};
-
-static const struct rop_stmt jti_revoke = {
-	"auth_jti_revoke",
-	"INSERT INTO revoked_tokens (jti, restaurant_id, user_id, expires_at)"
-	" VALUES ($1, $2, $3, to_timestamp($4::bigint))"
-	" ON CONFLICT (jti) DO NOTHING", 4, 0
-};
-
-/* The user's revocations of tokens expired (with the leeway) a while ago. */
-static const struct rop_stmt jti_prune = {
-	"auth_jti_prune",
-	"DELETE FROM revoked_tokens WHERE restaurant_id = $1 AND user_id = $2"
-	" AND expires_at < now() - interval '1 minute'", 2, 0
 };
 
 /*
@@ -345,78 +322,13 @@ auth_ws(struct rop_ctx *ctx, struct rop_req *req)
 	return rop_reply_raw(req, 204, NULL, NULL, 0);
 }
 
-/*
- * Revoke in one transaction: the user's row lock and new revision (and
- * logout-all watermark "wm", 0 for none), the user's expired
- * revocations pruned, then the token's jti when "jti" is set; commit; then the new state into Redis.  Returns 0, or
- * -1 with ctx->err (404 when the user is not in restaurant "rid").
- */
-static int
-auth_revoke(struct rop_ctx *ctx, const char *rid, const char *uid,
-    int64_t wm, const char *jti, int64_t exp)
-{
-	const char	*params[4];
-	char		 wmbuf[24], expbuf[24];
-	PGresult	*res = NULL;
-	int		 rc = -1;
-
-	snprintf(wmbuf, sizeof(wmbuf), "%lld", (long long)wm);
-	snprintf(expbuf, sizeof(expbuf), "%lld", (long long)exp);
-	params[0] = rid;
-	params[1] = uid;
-	params[2] = wmbuf;
-	if (rop_db_begin(ctx->db, &ctx->err) == -1 ||
-	    (res = rop_db_exec(ctx->db, &ctx->err, &user_revise,
-	    params)) == NULL)
-		goto out;
-	if (PQntuples(res) != 1) {
-		rop_err_set(&ctx->err, ROP_ENOTFOUND, "NOT_FOUND",
-		    "no such user");
-		goto out;
-	}
-	PQclear(res);
-	if ((res = rop_db_exec(ctx->db, &ctx->err, &jti_prune,
-	    params)) == NULL)
-		goto out;
-	PQclear(res);
-	res = NULL;
-	if (jti != NULL) {
-		params[0] = jti;
-		params[1] = rid;
-		params[2] = uid;
-		params[3] = expbuf;
-		if ((res = rop_db_exec(ctx->db, &ctx->err, &jti_revoke,
-		    params)) == NULL)
-			goto out;
-	}
-	if (rop_db_commit(ctx->db, &ctx->err) == -1)
-		goto out;
-	/*
-	 * Committed: a worker that misses in Redis sees it in PostgreSQL
-	 * now.  Replace the cached state (a failure leaves the old one for
-	 * at most ROP_AUTH_CACHE_TTL seconds; with Redis down every worker
-	 * asks PostgreSQL).
-	 */
-	if (rop_auth_refresh_user(ctx, rid, uid) == -1) {
-		rop_log("warn", ctx->app, ctx->cfg.env,
-		    "revocation state not cached: %s", ctx->err.msg);
-		rop_err_clear(&ctx->err);
-	}
-	rc = 0;
-out:
-	if (rc == -1 && rop_db_in_tx(ctx->db))
-		rop_db_rollback(ctx->db);
-	PQclear(res);
-	return rc;
-}
-
 /* POST /v1/auth/logout: revoke the calling token until its exp. */
 static int
 auth_logout(struct rop_ctx *ctx, struct rop_req *req)
 {
 	const struct rop_principal *p = &ctx->caller;
 
-	if (auth_revoke(ctx, p->rid, p->sub, 0, p->jti, p->exp) == -1)
+	if (rop_user_revoke(ctx, p->rid, p->sub, 0, p->jti, p->exp) == -1)
 		return -1;
 	return rop_reply_raw(req, 204, NULL, NULL, 0);
 }
@@ -470,7 +382,7 @@ auth_logout_all(struct rop_ctx *ctx, struct rop_req *req)
 	wm = rop_time_now_ms();
 	if (strcmp(uid, p->sub) == 0 && p->iat_ms > wm)
 		wm = p->iat_ms;
-	if (auth_revoke(ctx, p->rid, uid, wm, NULL, 0) == -1)
+	if (rop_user_revoke(ctx, p->rid, uid, wm, NULL, 0) == -1)
 		return -1;
 	return rop_reply_raw(req, 204, NULL, NULL, 0);
 }

@@ -9,7 +9,7 @@
  */
 #include <stdint.h>
 
-#include "domain/rop_cursor.h"
+#include "rop_cursor.h"
 #include "fuzz.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -36,6 +36,7 @@
 
 #include "rop_app.h"
 #include "rop_auth.h"
+#include "rop_b64.h"
 #include "rop_cache.h"
 #include "rop_db.h"
 #include "rop_http.h"
@@ -57,10 +58,6 @@ static const char *const role_names[ROP_ROLE__MAX] = {
 	NULL, "ADMIN", "MANAGER", "WAITER", "KITCHEN", "TABLE"
 };
 
-static int	b64url_enc(const unsigned char *, size_t, char *, size_t);
-static int	b64url_dec(const char *, size_t, unsigned char *, size_t,
-		    size_t *);
-static int	b64url_val(int);
 static int	auth_mac(const char *, const char *, size_t,
 		    unsigned char *);
 static int	auth_mac_ok(const char *, const char *, size_t,
@@ -120,95 +117,6 @@ static int
 auth_fail(struct rop_ctx *ctx, const char *why)
 {
 	return rop_err_set(&ctx->err, ROP_EAUTH, "UNAUTHORIZED", "%s", why);
-}
-
-/* Base64url without padding into out.  Returns the length or -1. */
-static int
-b64url_enc(const unsigned char *in, size_t n, char *out, size_t outsz)
-{
-	static const char alpha[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t		 i, o = 0;
-	uint32_t	 v;
-
-	if ((n + 2) / 3 * 4 + 1 > outsz)
-		return -1;
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		out[o++] = alpha[v >> 6 & 63];
-		out[o++] = alpha[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		out[o++] = alpha[v >> 6 & 63];
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-static int
-b64url_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64url: the URL alphabet only, no padding, no whitespace,
- * and unused trailing bits zero, so every byte string has exactly one
- * encoding.  Returns 0 with *outlen, or -1.
- */
-static int
-b64url_dec(const char *in, size_t n, unsigned char *out, size_t outsz,
-    size_t *outlen)
-{
-	size_t		 i, o = 0, rem = n % 4;
-	uint32_t	 v = 0;
-	int		 d, k = 0;
-
-	if (rem == 1 || n / 4 * 3 + (rem ? rem - 1 : 0) > outsz)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((d = b64url_val((unsigned char)in[i])) < 0)
-			return -1;
-		v = v << 6 | (uint32_t)d;
-		if (++k == 4) {
-			out[o++] = (unsigned char)(v >> 16);
-			out[o++] = (unsigned char)(v >> 8);
-			out[o++] = (unsigned char)v;
-			v = 0;
-			k = 0;
-		}
-	}
-	if (k == 2) {
-		if (v & 0xf)
-			return -1;
-		out[o++] = (unsigned char)(v >> 4);
-	} else if (k == 3) {
-		if (v & 0x3)
-			return -1;
-		out[o++] = (unsigned char)(v >> 10);
-		out[o++] = (unsigned char)(v >> 2);
-	}
-	*outlen = o;
-	return 0;
 }
 
 /* HMAC-SHA256 of msg[0..len) under "secret".  Returns 0 or -1. */
@@ -282,7 +190,7 @@ auth_mac_ok(const char *secret, const char *msg, size_t len,
 	int		 ok;
 
 	if (siglen != AUTH_MAC_B64_LEN ||
-	    b64url_dec(sig, siglen, got, sizeof(got), &gotlen) == -1 ||
+	    rop_b64url_decode(sig, siglen, got, sizeof(got), &gotlen) == -1 ||
 	    gotlen != AUTH_MAC_LEN)
 		return 0;
 	if (auth_mac(secret, msg, len, want) == -1)
@@ -424,14 +332,14 @@ auth_jwt(struct rop_ctx *ctx, const char *tok, size_t len,
 	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok))) == NULL ||
 	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)) != NULL)
 		return auth_fail(ctx, "malformed token");
-	if (b64url_dec(tok, (size_t)(d1 - tok), hdr, sizeof(hdr), &hlen) ==
-	    -1 || hlen == 0 || auth_jwt_header(hdr, hlen) == -1)
+	if (rop_b64url_decode(tok, (size_t)(d1 - tok), hdr, sizeof(hdr),
+	    &hlen) == -1 || hlen == 0 || auth_jwt_header(hdr, hlen) == -1)
 		return auth_fail(ctx, "unsupported or malformed token header");
 	if (!auth_mac_ok(ctx->cfg.jwt_secret, tok, (size_t)(d2 - tok), d2 + 1,
 	    len - (size_t)(d2 + 1 - tok)))
 		return auth_fail(ctx, "invalid token signature");
-	if (b64url_dec(d1 + 1, (size_t)(d2 - d1 - 1), claims, sizeof(claims),
-	    &clen) == -1 || clen == 0)
+	if (rop_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), claims,
+	    sizeof(claims), &clen) == -1 || clen == 0)
 		return auth_fail(ctx, "malformed token claims");
 	return auth_jwt_claims(ctx, claims, clen, p);
 }
@@ -452,7 +360,7 @@ auth_table(struct rop_ctx *ctx, const char *tok, size_t len,
 	if (!auth_mac_ok(ctx->cfg.table_secret, tok, (size_t)(dot - tok),
 	    dot + 1, len - (size_t)(dot + 1 - tok)))
 		return auth_fail(ctx, "invalid table token signature");
-	if (b64url_dec(body, (size_t)(dot - body), raw, sizeof(raw) - 1,
+	if (rop_b64url_decode(body, (size_t)(dot - body), raw, sizeof(raw) - 1,
 	    &rawlen) == -1 || memchr(raw, '\0', rawlen) != NULL)
 		return auth_fail(ctx, "malformed table token");
 	memcpy(text, raw, rawlen);
@@ -869,14 +777,14 @@ rop_auth_issue_jwt_at(struct rop_ctx *ctx, const char *user_id,
 		goto out;
 	}
 	text = rop_json_text(c, &tlen);
-	if ((n = b64url_enc((const unsigned char *)hdr, sizeof(hdr) - 1, buf,
-	    bufsz)) == -1)
+	if ((n = rop_b64url_encode((const unsigned char *)hdr,
+	    sizeof(hdr) - 1, buf, bufsz)) == -1)
 		goto small;
 	off = (size_t)n;
 	if (off + 1 >= bufsz)
 		goto small;
 	buf[off++] = '.';
-	if ((n = b64url_enc((const unsigned char *)text, tlen, buf + off,
+	if ((n = rop_b64url_encode((const unsigned char *)text, tlen, buf + off,
 	    bufsz - off)) == -1)
 		goto small;
 	off += (size_t)n;
@@ -887,7 +795,7 @@ rop_auth_issue_jwt_at(struct rop_ctx *ctx, const char *user_id,
 	if (off + 1 >= bufsz)
 		goto small;
 	buf[off++] = '.';
-	if (b64url_enc(mac, sizeof(mac), buf + off, bufsz - off) == -1)
+	if (rop_b64url_encode(mac, sizeof(mac), buf + off, bufsz - off) == -1)
 		goto small;
 	if (exp != NULL)
 		*exp = now + ctx->cfg.token_ttl;
@@ -934,8 +842,8 @@ rop_auth_issue_table_gen(struct rop_ctx *ctx, const char *rid,
 		goto small;
 	memcpy(buf, AUTH_TABLE_PREFIX, 3);
 	off = 3;
-	if ((n = b64url_enc((const unsigned char *)raw, (size_t)n, buf + off,
-	    bufsz - off)) == -1)
+	if ((n = rop_b64url_encode((const unsigned char *)raw, (size_t)n,
+	    buf + off, bufsz - off)) == -1)
 		goto small;
 	off += (size_t)n;
 	if (auth_mac(ctx->cfg.table_secret, buf, off, mac) == -1)
@@ -944,7 +852,7 @@ rop_auth_issue_table_gen(struct rop_ctx *ctx, const char *rid,
 	if (off + 1 >= bufsz)
 		goto small;
 	buf[off++] = '.';
-	if (b64url_enc(mac, sizeof(mac), buf + off, bufsz - off) == -1)
+	if (rop_b64url_encode(mac, sizeof(mac), buf + off, bufsz - off) == -1)
 		goto small;
 	return 0;
 small:

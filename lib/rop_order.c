@@ -13,6 +13,7 @@
 
 #include "rop_app.h"
 #include "rop_auth.h"
+#include "rop_cursor.h"
 #include "rop_db.h"
 #include "rop_event.h"
 #include "rop_id.h"
@@ -20,7 +21,6 @@
 #include "rop_metrics.h"
 #include "rop_order.h"
 #include "rop_time.h"
-#include "domain/rop_cursor.h"
 #include "domain/rop_money.h"
 #include "domain/rop_text.h"
 
@@ -114,6 +114,13 @@ static const struct rop_stmt st_move = {
 	" extract(epoch FROM clock_timestamp() - created_at)::float8,"
 	" rop_ts(CASE $3 WHEN 'ACCEPTED' THEN accepted_at"
 	"  WHEN 'READY' THEN ready_at ELSE cancelled_at END)", 4, 0
+};
+/* A capture's move READY/SERVED -> PAID (rop_order_pay). */
+static const struct rop_stmt st_pay = {
+	"order_pay",
+	"UPDATE orders SET status = 'PAID', paid_at = $3::timestamptz,"
+	" version = version + 1 WHERE restaurant_id = $1 AND order_id = $2",
+	3, 0
 };
 static const struct rop_stmt st_list_status = {
 	"order_list_status",
@@ -637,21 +644,7 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 	double			 since = 0;
 
 	*json = NULL;
-	switch (pr->role) {
-	case ROP_ROLE_ADMIN:
-	case ROP_ROLE_MANAGER:
-		actor = ROP_ACTOR_MANAGER;
-		break;
-	case ROP_ROLE_WAITER:
-		actor = ROP_ACTOR_WAITER;
-		break;
-	case ROP_ROLE_KITCHEN:
-		actor = ROP_ACTOR_KITCHEN;
-		break;
-	default:
-		actor = ROP_ACTOR_SYSTEM;	/* guests: refused below */
-		break;
-	}
+	actor = rop_order_actor(pr->role);
 	if (rop_db_begin(ctx->db, &ctx->err) == -1)
 		return -1;
 	p[0] = pr->rid;
@@ -668,8 +661,7 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		reason = "";	/* never: the route's check requires one */
 	from = rop_order_status_parse(rop_db_str(lock, 0, 0));
 	fromname = rop_order_status_name(from);
-	switch (pr->role == ROP_ROLE_TABLE ? ROP_DECIDE_FORBIDDEN :
-	    rop_order_decide(from, act, actor)) {
+	switch (rop_order_decide(from, act, actor)) {
 	case ROP_DECIDE_FORBIDDEN:
 		rop_err_set(&ctx->err, ROP_EFORBIDDEN, NULL,
 		    "%s may not move an order %s to %s",
@@ -872,4 +864,66 @@ out:
 	free(out);
 	PQclear(res);
 	return rc;
+}
+
+enum rop_order_actor
+rop_order_actor(int role)
+{
+	switch ((enum rop_role)role) {
+	case ROP_ROLE_ADMIN:
+	case ROP_ROLE_MANAGER:
+		return ROP_ACTOR_MANAGER;
+	case ROP_ROLE_WAITER:
+		return ROP_ACTOR_WAITER;
+	case ROP_ROLE_KITCHEN:
+		return ROP_ACTOR_KITCHEN;
+	case ROP_ROLE_NONE:
+		return ROP_ACTOR_SYSTEM;
+	default:
+		return ROP_ACTOR__MAX;	/* a guest: refused */
+	}
+}
+
+int
+rop_order_pay_check(struct rop_err *err, const char *oid, const char *from,
+    enum rop_order_actor actor)
+{
+	switch (rop_order_decide(rop_order_status_parse(from), ROP_ACT_PAY,
+	    actor)) {
+	case ROP_DECIDE_APPLY:
+		return 0;
+	case ROP_DECIDE_REPEAT:
+		return rop_err_set(err, ROP_ECONFLICT, "ORDER_ALREADY_PAID",
+		    "order %s is paid already", oid);
+	case ROP_DECIDE_FORBIDDEN:
+		return rop_err_set(err, ROP_EFORBIDDEN, NULL,
+		    "this caller may not take a payment");
+	case ROP_DECIDE_CONFLICT:
+	default:
+		rop_err_set(err, ROP_ECONFLICT, "INVALID_ORDER_TRANSITION",
+		    "order %s is %s, not READY", oid, from);
+		rop_err_detail(err, "from", from);
+		rop_err_detail(err, "to", "PAID");
+		return -1;
+	}
+}
+
+int
+rop_order_pay(struct rop_ctx *ctx, const char *rid, const char *oid,
+    const char *from, enum rop_order_actor actor, const char *paid_at)
+{
+	const char	*p[3] = { rid, oid, paid_at };
+	PGresult	*res;
+	int		 n;
+
+	if (rop_order_pay_check(&ctx->err, oid, from, actor) == -1)
+		return -1;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_pay, p)) == NULL)
+		return -1;
+	n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	if (n != 1)
+		return rop_err_set(&ctx->err, ROP_EINTERNAL, NULL,
+		    "order %s vanished while paid", oid);
+	return 0;
 }

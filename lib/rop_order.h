@@ -19,6 +19,7 @@
 
 struct json_object;
 struct rop_ctx;
+struct rop_err;
 struct rop_principal;
 struct rop_req;
 
@@ -127,5 +128,33 @@ int	 rop_order_list(struct rop_ctx *, const char *rid,
  */
 int	 rop_order_paging(struct rop_ctx *, const char *def_status,
 	    const char **status, int *limit, char *cursor);
+
+/*
+ * The state machine's actor for a caller's role (int: enum rop_role of
+ * rop_auth.h): ADMIN and MANAGER are MANAGER, no role is the SYSTEM,
+ * and a guest is no actor at all (every move is 403).
+ */
+enum rop_order_actor rop_order_actor(int role);
+
+/*
+ * May "actor" pay order "oid", found in status "from" (SPEC §6, §12:
+ * READY or SERVED)?  Returns 0, or -1 with the error in "err": 409
+ * ORDER_ALREADY_PAID when PAID, 409 INVALID_ORDER_TRANSITION (details
+ * from, to), 403.  Payments ask it before taking money.
+ */
+int	 rop_order_pay_check(struct rop_err *err, const char *oid,
+	    const char *from, enum rop_order_actor actor);
+/*
+ * Move order "oid" of restaurant "rid", found in status "from", to
+ * PAID at "paid_at" (a timestamptz text) for "actor" (the payments:
+ * a capture), inside the caller's open transaction, which took the
+ * order's row lock first (SPEC §2: table session, order, counter).
+ * rop_order_pay_check() decides; only the order area writes orders.
+ * Returns 0 when paid, or -1 without writing (its errors, or a
+ * database error); the caller rolls back.
+ */
+int	 rop_order_pay(struct rop_ctx *, const char *rid, const char *oid,
+	    const char *from, enum rop_order_actor actor,
+	    const char *paid_at);
 
 #endif /* ROP_ORDER_H */

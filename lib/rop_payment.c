@@ -23,6 +23,7 @@
 #include "rop_json.h"
 #include "rop_log.h"
 #include "rop_metrics.h"
+#include "rop_order.h"
 #include "rop_payment.h"
 #include "rop_provider.h"
 #include "rop_time.h"
@@ -111,19 +112,18 @@ static const struct rop_stmt st_pay_lock = {
 	" FROM payments p WHERE p.restaurant_id = $1 AND p.payment_id = $2"
 	" FOR UPDATE", 2, 0
 };
-/* CAPTURED and the order READY -> PAID, in one statement. */
+/*
+ * The payment CAPTURED; the order's move to PAID is the order area's
+ * (rop_order_pay), at the capture's moment (column 2).
+ */
 static const struct rop_stmt st_capture = {
 	"pay_capture",
 	"WITH p AS (UPDATE payments SET status = 'CAPTURED',"
 	"  provider_ref = $3, captured_at = date_trunc('milliseconds',"
 	"  clock_timestamp())"
 	"  WHERE restaurant_id = $1 AND payment_id = $2"
-	"  RETURNING *, rop_payment_json(payments)::text AS j),"
-	" o AS (UPDATE orders o SET status = 'PAID', paid_at = p.captured_at,"
-	"  version = o.version + 1 FROM p"
-	"  WHERE o.restaurant_id = $1 AND o.order_id = p.order_id"
-	"  RETURNING o.order_id)"
-	" SELECT p.j, rop_ts(p.captured_at), (SELECT count(*) FROM o)"
+	"  RETURNING *, rop_payment_json(payments)::text AS j)"
+	" SELECT p.j, rop_ts(p.captured_at), p.captured_at::text"
 	" FROM p", 3, 0
 };
 static const struct rop_stmt st_fail = {
@@ -367,19 +367,10 @@ open_tx(struct rop_ctx *ctx, const char *rid, const char *oid,
 	PQclear(res);
 	res = NULL;
 
-	if (strcmp(status, "PAID") == 0) {
-		rop_err_set(&ctx->err, ROP_ECONFLICT, "ORDER_ALREADY_PAID",
-		    "order %s is paid already", oid);
+	/* The order's state machine says whether it can be paid. */
+	if (rop_order_pay_check(&ctx->err, oid, status,
+	    rop_order_actor(ctx->caller.role)) == -1)
 		goto out;
-	}
-	if (strcmp(status, "READY") != 0) {
-		rop_err_set(&ctx->err, ROP_ECONFLICT,
-		    "INVALID_ORDER_TRANSITION", "order %s is %s, not READY",
-		    oid, status);
-		rop_err_detail(&ctx->err, "from", status);
-		rop_err_detail(&ctx->err, "to", "PAID");
-		goto out;
-	}
 
 	/*
 	 * A PENDING payment of another key while we hold the order's
@@ -530,10 +521,11 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 {
 	PGresult		*ord = NULL, *pl = NULL, *res = NULL;
 	struct json_object	*ev = NULL;
+	struct rop_err		 unpayable;
 	const char		*p[3];
 	char			 ostatus[16] = "", tid[65];
 	enum { S_CAPTURED, S_DECLINED, S_UNPAYABLE, S_DONE } s = S_DONE;
-	int			 rc = -1, committed = 0;
+	int			 rc = -1, committed = 0, payable;
 
 	*json = NULL;
 	*need_refund = 0;
@@ -569,11 +561,17 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		rc = s == S_DECLINED ? -1 : 0;
 		goto out;
 	}
-	if (pr->outcome == ROP_PROVIDER_APPROVED &&
-	    strcmp(ostatus, "READY") == 0) {
+	/* The money is the customer's; the system records it. */
+	rop_err_clear(&unpayable);
+	payable = rop_order_pay_check(&unpayable, pay->oid, ostatus,
+	    ROP_ACTOR_SYSTEM) == 0;
+	if (pr->outcome == ROP_PROVIDER_APPROVED && payable) {
 		p[2] = pr->ref[0] != '\0' ? pr->ref : NULL;
 		if ((res = rop_db_exec(ctx->db, &ctx->err, &st_capture,
 		    p)) == NULL)
+			goto out;
+		if (rop_order_pay(ctx, pay->rid, pay->oid, ostatus,
+		    ROP_ACTOR_SYSTEM, rop_db_str(res, 0, 2)) == -1)
 			goto out;
 		if ((ev = json_object_new_object()) == NULL) {
 			rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
@@ -624,17 +622,7 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		break;
 	case S_UNPAYABLE:
 		/* Only a lost advisory lock gets here: never two captures. */
-		if (strcmp(ostatus, "PAID") == 0)
-			rop_err_set(&ctx->err, ROP_ECONFLICT,
-			    "ORDER_ALREADY_PAID", "order %s is paid already",
-			    pay->oid);
-		else {
-			rop_err_set(&ctx->err, ROP_ECONFLICT,
-			    "INVALID_ORDER_TRANSITION",
-			    "order %s is %s, not READY", pay->oid, ostatus);
-			rop_err_detail(&ctx->err, "from", ostatus);
-			rop_err_detail(&ctx->err, "to", "PAID");
-		}
+		ctx->err = unpayable;
 		break;
 	case S_DONE:
 		break;

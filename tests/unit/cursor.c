@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domain/rop_cursor.h"
+#include "rop_cursor.h"
 #include "../tap.h"
 
 static int	dec_ok(const char *);
