@@ -5,6 +5,7 @@
  */
 #ifndef ROP_B64_H
 #define ROP_B64_H
+/* layer: adapter */
 
 #include <stddef.h>
 

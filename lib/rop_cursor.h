@@ -5,6 +5,7 @@
  */
 #ifndef ROP_CURSOR_H
 #define ROP_CURSOR_H
+/* layer: adapter */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,6 +5,7 @@
  */
 #ifndef ROP_USER_H
 #define ROP_USER_H
+/* layer: area */
 
 #include <stddef.h>
 #include <stdint.h>
