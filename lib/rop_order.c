@@ -959,8 +959,8 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 	/* limit + 1 orders at most: the last one only says there is more. */
 	for (i = 0, k = 0, n = PQntuples(res); i < n; k++) {
 		if (k == limit) {
-			if (rop_cursor_encode(next, rop_db_int(res, last, O_EXTRA),
-			    rop_db_str(res, last, O_ID)) == 0)
+			if (rop_cursor_encode(next, rop_db_int(res, last,
+			    O_EXTRA), rop_db_str(res, last, O_ID)) == 0)
 				more = 1;
 			break;
 		}
@@ -975,7 +975,8 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 	if (rop_json_add(top, "nextCursor", more ?
 	    json_object_new_string(next) : NULL) == -1)
 		goto nomem;
-	if ((*json = rop_json_copy(&ctx->err, rop_json_text(top, &len))) == NULL)
+	if ((*json = rop_json_copy(&ctx->err,
+	    rop_json_text(top, &len))) == NULL)
 		goto out;
 	rc = 0;
 	goto out;
