@@ -1,5 +1,5 @@
 /*
- * fuzz/cursor: the keyset cursor decoder (lib/domain/rop_cursor.c),
+ * fuzz/cursor: the keyset cursor decoder (lib/rop_cursor.c),
  * which reads the client-controlled ?cursor= of the order lists.
  *
  * Invariants besides memory safety: only canonical cursors decode (a

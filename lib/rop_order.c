@@ -21,6 +21,7 @@
 #include "rop_metrics.h"
 #include "rop_order.h"
 #include "rop_time.h"
+#include "rop_view.h"
 #include "domain/rop_money.h"
 #include "domain/rop_text.h"
 
@@ -32,16 +33,40 @@ static int	place_tx(struct rop_ctx *, const char *, const char *,
 static int	idem_replay(struct rop_ctx *, const char *, const char *,
 		    const char *, const char *, char **, int *);
 static struct json_object *placed_payload(struct json_object *);
+static struct json_object *order_at(struct rop_ctx *, const PGresult *,
+		    int *, struct rop_view_order *);
+static char	*order_text(struct rop_ctx *, const PGresult *, int);
+static int64_t	 time_at(const PGresult *, int, int);
 static int	transition_body(struct rop_ctx *, enum rop_order_action,
 		    char *, size_t);
 static void	count_transition(struct rop_ctx *, const char *, const char *,
 		    double);
 
+/*
+ * An order as order_at() reads it: its columns, then one line per row
+ * (the order's columns repeated), lines in order; anything the
+ * statement needs besides comes after (O_EXTRA).
+ */
+#define ORDER_COLS(o) \
+	o ".order_id, " o ".restaurant_id, " o ".table_id, " o ".session_id," \
+	" " o ".status, " o ".note, " o ".total_cents, " o ".currency::text," \
+	" " o ".version, " ROP_VIEW_MS(o ".created_at") "," \
+	" " ROP_VIEW_MS(o ".accepted_at") ", " ROP_VIEW_MS(o ".ready_at") "," \
+	" " ROP_VIEW_MS(o ".paid_at") ", " ROP_VIEW_MS(o ".cancelled_at") "," \
+	" l.line_id, l.item_id, l.name, l.quantity, l.unit_price_cents," \
+	" l.line_total_cents, l.notes"
+#define ORDER_LINES(o) \
+	" LEFT JOIN order_lines l ON l.restaurant_id = " o ".restaurant_id" \
+	" AND l.order_id = " o ".order_id"
+enum { O_ID, O_RID, O_TID, O_SID, O_STATUS, O_NOTE, O_TOTAL, O_CUR,
+    O_VERSION, O_CREATED, O_ACCEPTED, O_READY, O_PAID, O_CANCELLED,
+    O_LID, O_ITEM, O_NAME, O_QTY, O_UNIT, O_LTOTAL, O_NOTES, O_EXTRA };
+
 static const struct rop_stmt st_idem = {
 	"order_idem",
-	"SELECT o.idem_hash, rop_order_json(o)::text FROM orders o"
-	" WHERE o.restaurant_id = $1 AND o.table_id = $2 AND o.idem_key = $3",
-	3, 0
+	"SELECT " ORDER_COLS("o") ", o.idem_hash FROM orders o" ORDER_LINES("o")
+	" WHERE o.restaurant_id = $1 AND o.table_id = $2 AND o.idem_key = $3"
+	" ORDER BY l.line_no", 3, 0
 };
 /*
  * Lock the open session and price the lines in one round trip: no row
@@ -76,13 +101,7 @@ static const struct rop_stmt st_insert = {
 	" x.qty, x.unit, x.total, x.notes FROM json_to_recordset($10::json)"
 	" AS x(no int, id text, item text, name text, qty int, unit bigint,"
 	" total bigint, notes text))"
-	" SELECT json_build_object('orderId', o.order_id, 'restaurantId',"
-	" o.restaurant_id, 'tableId', o.table_id, 'sessionId', o.session_id,"
-	" 'status', o.status, 'lines', $10::json, 'note', o.note, 'total',"
-	" rop_money(o.total_cents, o.currency), 'createdAt',"
-	" rop_ts(o.created_at), 'acceptedAt', NULL, 'readyAt', NULL,"
-	" 'paidAt', NULL, 'cancelledAt', NULL, 'version', o.version)::text"
-	" FROM o", 10, 0
+	" SELECT " ROP_VIEW_MS("o.created_at") ", o.version FROM o", 10, 0
 };
 static const struct rop_stmt st_locate = {
 	"order_locate",
@@ -91,8 +110,9 @@ static const struct rop_stmt st_locate = {
 };
 static const struct rop_stmt st_get = {
 	"order_get",
-	"SELECT rop_order_json(o)::text, o.table_id FROM orders o"
-	" WHERE o.restaurant_id = $1 AND o.order_id = $2", 2, 1
+	"SELECT " ORDER_COLS("o") " FROM orders o" ORDER_LINES("o")
+	" WHERE o.restaurant_id = $1 AND o.order_id = $2 ORDER BY l.line_no",
+	2, 1
 };
 static const struct rop_stmt st_lock = {
 	"order_lock",
@@ -101,7 +121,7 @@ static const struct rop_stmt st_lock = {
 };
 static const struct rop_stmt st_move = {
 	"order_move",
-	"UPDATE orders SET status = $3, version = version + 1,"
+	"WITH o AS (UPDATE orders SET status = $3, version = version + 1,"
 	" accepted_at = CASE WHEN $3 = 'ACCEPTED'"
 	"  THEN date_trunc('milliseconds', clock_timestamp()) ELSE accepted_at END,"
 	" ready_at = CASE WHEN $3 = 'READY'"
@@ -109,11 +129,10 @@ static const struct rop_stmt st_move = {
 	" cancelled_at = CASE WHEN $3 = 'CANCELLED'"
 	"  THEN date_trunc('milliseconds', clock_timestamp()) ELSE cancelled_at END,"
 	" cancel_reason = coalesce($4, cancel_reason)"
-	" WHERE restaurant_id = $1 AND order_id = $2"
-	" RETURNING rop_order_json(orders)::text,"
-	" extract(epoch FROM clock_timestamp() - created_at)::float8,"
-	" rop_ts(CASE $3 WHEN 'ACCEPTED' THEN accepted_at"
-	"  WHEN 'READY' THEN ready_at ELSE cancelled_at END)", 4, 0
+	" WHERE restaurant_id = $1 AND order_id = $2 RETURNING *,"
+	" extract(epoch FROM clock_timestamp() - created_at)::float8 AS since)"
+	" SELECT " ORDER_COLS("o") ", o.since FROM o" ORDER_LINES("o")
+	" ORDER BY l.line_no", 4, 0
 };
 /* A capture's move READY/SERVED -> PAID (rop_order_pay). */
 static const struct rop_stmt st_pay = {
@@ -124,34 +143,42 @@ static const struct rop_stmt st_pay = {
 };
 static const struct rop_stmt st_list_status = {
 	"order_list_status",
-	"SELECT rop_order_json(o)::text,"
-	" (extract(epoch FROM o.created_at) * 1000)::bigint, o.order_id"
-	" FROM orders o WHERE o.restaurant_id = $1 AND o.status = $2"
+	"WITH o AS (SELECT * FROM orders o WHERE o.restaurant_id = $1"
+	" AND o.status = $2"
 	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
 	"  + $3::bigint * interval '1 millisecond', $4::text)"
-	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 5, 1
+	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5)"
+	" SELECT " ORDER_COLS("o") ","
+	" (extract(epoch FROM o.created_at) * 1000)::bigint FROM o"
+	ORDER_LINES("o")
+	" ORDER BY o.created_at DESC, o.order_id DESC, l.line_no", 5, 1
 };
 static const struct rop_stmt st_list_all = {
 	"order_list_all",
-	"SELECT rop_order_json(o)::text,"
-	" (extract(epoch FROM o.created_at) * 1000)::bigint, o.order_id"
-	" FROM orders o WHERE o.restaurant_id = $1"
+	"WITH o AS (SELECT * FROM orders o WHERE o.restaurant_id = $1"
 	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
 	"  + $3::bigint * interval '1 millisecond', $4::text)"
 	/* $2 (the status, NULL here) keeps the parameter list of the
 	 * sibling statements; PREPARE needs every parameter typed. */
 	" AND ($2::text IS NULL OR true)"
-	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 5, 1
+	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5)"
+	" SELECT " ORDER_COLS("o") ","
+	" (extract(epoch FROM o.created_at) * 1000)::bigint FROM o"
+	ORDER_LINES("o")
+	" ORDER BY o.created_at DESC, o.order_id DESC, l.line_no", 5, 1
 };
 static const struct rop_stmt st_list_session = {
 	"order_list_session",
-	"SELECT rop_order_json(o)::text,"
-	" (extract(epoch FROM o.created_at) * 1000)::bigint, o.order_id"
-	" FROM orders o WHERE o.restaurant_id = $1 AND o.session_id = $6"
+	"WITH o AS (SELECT * FROM orders o WHERE o.restaurant_id = $1"
+	" AND o.session_id = $6"
 	" AND ($2::text IS NULL OR o.status = $2)"
 	" AND (o.created_at, o.order_id) < ('epoch'::timestamptz"
 	"  + $3::bigint * interval '1 millisecond', $4::text)"
-	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5", 6, 1
+	" ORDER BY o.created_at DESC, o.order_id DESC LIMIT $5)"
+	" SELECT " ORDER_COLS("o") ","
+	" (extract(epoch FROM o.created_at) * 1000)::bigint FROM o"
+	ORDER_LINES("o")
+	" ORDER BY o.created_at DESC, o.order_id DESC, l.line_no", 6, 1
 };
 
 static int
@@ -268,18 +295,105 @@ idem_replay(struct rop_ctx *ctx, const char *rid, const char *tid,
 		goto out;
 	}
 	*found = 1;
-	if (strcmp(rop_db_str(res, 0, 0), hash) != 0) {
+	if (strcmp(rop_db_str(res, 0, O_EXTRA), hash) != 0) {
 		rop_err_set(&ctx->err, ROP_ECONFLICT,
 		    "IDEMPOTENCY_KEY_REPLAY_DIFFERENT_PAYLOAD",
 		    "this Idempotency-Key was used with a different body");
 		goto out;
 	}
-	if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 1))) == NULL)
+	if ((*json = order_text(ctx, res, 0)) == NULL)
 		goto out;
 	rc = 0;
 out:
 	PQclear(res);
 	return rc;
+}
+
+/*
+ * Read the order at row *row of "res" (ORDER_COLS) and its lines into
+ * "v", advance *row past them, and return the order's JSON (owned), or
+ * NULL with the error set.  v's strings are borrowed from res.
+ */
+static struct json_object *
+order_at(struct rop_ctx *ctx, const PGresult *res, int *row,
+    struct rop_view_order *v)
+{
+	struct rop_view_line	*ls;
+	struct json_object	*o;
+	const char		*id;
+	int			 r = *row, n = PQntuples(res), k = 0, end;
+
+	id = rop_db_str(res, r, O_ID);
+	for (end = r; end < n && strcmp(rop_db_str(res, end, O_ID), id) == 0;
+	    end++)
+		;
+	if ((ls = calloc((size_t)(end - r), sizeof(*ls))) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "order");
+		return NULL;
+	}
+	memset(v, 0, sizeof(*v));
+	v->order_id = id;
+	v->restaurant_id = rop_db_str(res, r, O_RID);
+	v->table_id = rop_db_str(res, r, O_TID);
+	v->session_id = rop_db_isnull(res, r, O_SID) ? NULL :
+	    rop_db_str(res, r, O_SID);
+	v->status = rop_db_str(res, r, O_STATUS);
+	v->note = rop_db_isnull(res, r, O_NOTE) ? NULL :
+	    rop_db_str(res, r, O_NOTE);
+	v->total = rop_db_int(res, r, O_TOTAL);
+	v->currency = rop_db_str(res, r, O_CUR);
+	v->version = rop_db_int(res, r, O_VERSION);
+	v->created = time_at(res, r, O_CREATED);
+	v->accepted = time_at(res, r, O_ACCEPTED);
+	v->ready = time_at(res, r, O_READY);
+	v->paid = time_at(res, r, O_PAID);
+	v->cancelled = time_at(res, r, O_CANCELLED);
+	for (; r < end; r++) {
+		if (rop_db_isnull(res, r, O_LID))
+			continue;
+		ls[k].line_id = rop_db_str(res, r, O_LID);
+		ls[k].item_id = rop_db_str(res, r, O_ITEM);
+		ls[k].name = rop_db_str(res, r, O_NAME);
+		ls[k].qty = rop_db_int(res, r, O_QTY);
+		ls[k].unit = rop_db_int(res, r, O_UNIT);
+		ls[k].total = rop_db_int(res, r, O_LTOTAL);
+		ls[k].notes = rop_db_isnull(res, r, O_NOTES) ? NULL :
+		    rop_db_str(res, r, O_NOTES);
+		k++;
+	}
+	v->lines = ls;
+	v->nlines = (size_t)k;
+	o = rop_view_order(v);
+	v->lines = NULL;
+	v->nlines = 0;
+	free(ls);
+	if (o == NULL)
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "order");
+	*row = end;
+	return o;
+}
+
+/* The JSON text (malloc'd) of the order at "row", or NULL. */
+static char *
+order_text(struct rop_ctx *ctx, const PGresult *res, int row)
+{
+	struct rop_view_order	 v;
+	struct json_object	*o;
+	char			*text;
+	size_t			 len;
+
+	if ((o = order_at(ctx, res, &row, &v)) == NULL)
+		return NULL;
+	text = rop_json_copy(&ctx->err, rop_json_text(o, &len));
+	json_object_put(o);
+	return text;
+}
+
+static int64_t
+time_at(const PGresult *res, int row, int col)
+{
+	return rop_db_isnull(res, row, col) ? ROP_VIEW_NO_TIME :
+	    rop_db_int(res, row, col);
 }
 
 static struct json_object *
@@ -307,6 +421,9 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 	struct json_object	*lines = NULL, *order = NULL;
 	char			 oid[ROP_ID_BUFSZ], total_s[24];
 	char			 ids[ROP_ORDER_MAX_LINES * 66 + 3];
+	char			 lids[ROP_ORDER_MAX_LINES][ROP_ID_BUFSZ];
+	struct rop_view_line	 vl[ROP_ORDER_MAX_LINES];
+	struct rop_view_order	 v;
 	const char		*p[10], *currency, *text;
 	int64_t			 total = 0, ms = rop_time_now_ms();
 	size_t			 i, off, tl;
@@ -383,82 +500,73 @@ place_tx(struct rop_ctx *ctx, const char *rid, const char *tid,
 		}
 	}
 
-	/* The lines as the OrderResponse shows them; SQL stores the same. */
+	/* The lines to store, as json_to_recordset reads them. */
 	if ((lines = json_object_new_array()) == NULL)
 		goto nomem;
 	for (i = 0; i < d->nlines; i++) {
 		struct rop_order_line	*ln = &d->lines[i];
 		struct json_object	*l;
-		char			 lid[ROP_ID_BUFSZ];
 
 		if ((l = json_object_new_object()) == NULL ||
-		    rop_id_new(lid, "oln_", ms) == -1) {
+		    rop_id_new(lids[i], "oln_", ms) == -1) {
 			json_object_put(l);
 			goto nomem;
 		}
-		rop_json_add(l, "lineId", json_object_new_string(lid));
-		rop_json_add(l, "itemId", json_object_new_string(ln->item_id));
-		rop_json_add(l, "name", json_object_new_string(ln->name));
-		rop_json_add(l, "quantity", json_object_new_int64(ln->qty));
-		rop_json_add(l, "unitPrice", rop_json_new_money(ln->unit,
-		    currency));
-		rop_json_add(l, "lineTotal", rop_json_new_money(ln->total,
-		    currency));
-		rop_json_add(l, "notes", rop_json_new_str_or_null(ln->notes));
-		/* Columns for json_to_recordset; stripped from the reply. */
 		rop_json_add(l, "no", json_object_new_int64((int64_t)i + 1));
-		rop_json_add(l, "id", json_object_new_string(lid));
+		rop_json_add(l, "id", json_object_new_string(lids[i]));
 		rop_json_add(l, "item", json_object_new_string(ln->item_id));
+		rop_json_add(l, "name", json_object_new_string(ln->name));
 		rop_json_add(l, "qty", json_object_new_int64(ln->qty));
 		rop_json_add(l, "unit", json_object_new_int64(ln->unit));
 		rop_json_add(l, "total", json_object_new_int64(ln->total));
-		json_object_array_add(lines, l);
+		rop_json_add(l, "notes", rop_json_new_str_or_null(ln->notes));
+		if (json_object_array_add(lines, l) != 0) {
+			json_object_put(l);
+			goto nomem;
+		}
+		vl[i].line_id = lids[i];
+		vl[i].item_id = ln->item_id;
+		vl[i].name = ln->name;
+		vl[i].qty = ln->qty;
+		vl[i].unit = ln->unit;
+		vl[i].total = ln->total;
+		vl[i].notes = ln->notes;
 	}
 	if (rop_id_new(oid, "ord_", ms) == -1)
 		goto nomem;
 	snprintf(total_s, sizeof(total_s), "%lld", (long long)total);
-	{
-		/* Stored lines carry both shapes; json_to_recordset ignores
-		 * the extra keys, and the reply is rebuilt below without them. */
-		size_t	 ll;
-
-		text = rop_json_text(lines, &ll);
-		p[0] = rid;
-		p[1] = oid;
-		p[2] = tid;
-		p[3] = rop_db_str(sess, 0, 0);
-		p[4] = d->note;
-		p[5] = total_s;
-		p[6] = currency;
-		p[7] = key;
-		p[8] = key != NULL ? d->hash : NULL;
-		p[9] = text;
-	}
+	p[0] = rid;
+	p[1] = oid;
+	p[2] = tid;
+	p[3] = rop_db_str(sess, 0, 0);
+	p[4] = d->note;
+	p[5] = total_s;
+	p[6] = currency;
+	p[7] = key;
+	p[8] = key != NULL ? d->hash : NULL;
+	p[9] = rop_json_text(lines, &tl);
 	if ((ins = rop_db_exec(ctx->db, &ctx->err, &st_insert, p)) == NULL) {
 		if (strcmp(rop_db_sqlstate(ctx->db), "23505") == 0)
 			rop_err_set(&ctx->err, ROP_ECONFLICT, "IDEMPOTENCY_RACE",
 			    "a concurrent placement used this key");
 		goto out;
 	}
-	if (rop_json_parse(&ctx->err, rop_db_str(ins, 0, 0),
-	    strlen(rop_db_str(ins, 0, 0)), &order) == -1)
-		goto out;
-	{
-		/* Drop the storage-only keys from each line of the reply. */
-		struct json_object	*ls;
-
-		json_object_object_get_ex(order, "lines", &ls);
-		for (i = 0; i < json_object_array_length(ls); i++) {
-			struct json_object *l = json_object_array_get_idx(ls, i);
-
-			json_object_object_del(l, "no");
-			json_object_object_del(l, "id");
-			json_object_object_del(l, "item");
-			json_object_object_del(l, "qty");
-			json_object_object_del(l, "unit");
-			json_object_object_del(l, "total");
-		}
-	}
+	memset(&v, 0, sizeof(v));
+	v.order_id = oid;
+	v.restaurant_id = rid;
+	v.table_id = tid;
+	v.session_id = rop_db_str(sess, 0, 0);
+	v.status = "PLACED";
+	v.note = d->note;
+	v.total = total;
+	v.currency = currency;
+	v.created = rop_db_int(ins, 0, 0);
+	v.version = rop_db_int(ins, 0, 1);
+	v.accepted = v.ready = v.paid = v.cancelled = ROP_VIEW_NO_TIME;
+	v.lines = vl;
+	v.nlines = d->nlines;
+	if ((order = rop_view_order(&v)) == NULL)
+		goto nomem;
 	if (rop_app_event(ctx, rid, "order.placed", tid,
 	    placed_payload(order)) == -1)
 		goto out;
@@ -560,9 +668,9 @@ rop_order_get(struct rop_ctx *ctx, const char *rid, const char *oid,
 	if (PQntuples(res) == 0)
 		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
 		    "no order %s", oid);
-	else if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) != NULL) {
+	else if ((*json = order_text(ctx, res, 0)) != NULL) {
 		if (tid != NULL)
-			snprintf(tid, 65, "%s", rop_db_str(res, 0, 1));
+			snprintf(tid, 65, "%s", rop_db_str(res, 0, O_TID));
 		rc = 0;
 	}
 	PQclear(res);
@@ -687,7 +795,7 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		p[3] = act == ROP_ACT_CANCEL ? reason : NULL;
 		if ((res = rop_db_exec(ctx->db, &ctx->err, &st_move, p)) == NULL)
 			goto out;
-		since = strtod(rop_db_str(res, 0, 1), NULL);
+		since = strtod(rop_db_str(res, 0, O_EXTRA), NULL);
 		if ((payload = json_object_new_object()) == NULL) {
 			rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
 			goto out;
@@ -700,7 +808,9 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		/* The moment just stamped, as the order JSON has it. */
 		rop_json_add(payload, act == ROP_ACT_ACCEPT ? "acceptedAt" :
 		    act == ROP_ACT_READY ? "readyAt" : "cancelledAt",
-		    json_object_new_string(rop_db_str(res, 0, 2)));
+		    rop_view_time(time_at(res, 0, act == ROP_ACT_ACCEPT ?
+		    O_ACCEPTED : act == ROP_ACT_READY ? O_READY :
+		    O_CANCELLED)));
 		if (rop_app_event(ctx, pr->rid, rop_order_event(act), tid,
 		    payload) == -1) {
 			payload = NULL;
@@ -710,7 +820,7 @@ rop_order_transition(struct rop_ctx *ctx, const struct rop_principal *pr,
 		applied = 1;
 		break;
 	}
-	if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) == NULL)
+	if ((*json = order_text(ctx, res, 0)) == NULL)
 		goto out;
 	if (rop_app_commit(ctx) == -1) {
 		free(*json);
@@ -811,9 +921,10 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 	char			 next[ROP_CURSOR_BUFSZ];
 	int64_t			 ms = 253402300799999LL;  /* 9999-12-31 */
 	PGresult		*res = NULL;
-	char			*out = NULL;
-	size_t			 len = 0, cap;
-	int			 i, n, rc = -1;
+	struct json_object	*top = NULL, *arr, *o;
+	struct rop_view_order	 v;
+	size_t			 len;
+	int			 i, k, n, last = 0, more = 0, rc = -1;
 
 	*json = NULL;
 	if (cursor != NULL && cursor[0] != '\0' &&
@@ -833,35 +944,38 @@ rop_order_list(struct rop_ctx *ctx, const char *rid, const char *session_id,
 	    status != NULL ? &st_list_status : &st_list_all;
 	if ((res = rop_db_exec(ctx->db, &ctx->err, st, p)) == NULL)
 		return -1;
-	n = PQntuples(res);
-	cap = 64;
-	for (i = 0; i < n && i < limit; i++)
-		cap += (size_t)PQgetlength(res, i, 0) + 1;
-	if ((out = malloc(cap + ROP_CURSOR_BUFSZ + 32)) == NULL) {
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "list");
+	if ((top = json_object_new_object()) == NULL ||
+	    rop_json_add(top, "orders", arr = json_object_new_array()) == -1 ||
+	    arr == NULL)
+		goto nomem;
+	/* limit + 1 orders at most: the last one only says there is more. */
+	for (i = 0, k = 0, n = PQntuples(res); i < n; k++) {
+		if (k == limit) {
+			if (rop_cursor_encode(next, rop_db_int(res, last,
+			    O_EXTRA), rop_db_str(res, last, O_ID)) == 0)
+				more = 1;
+			break;
+		}
+		last = i;
+		if ((o = order_at(ctx, res, &i, &v)) == NULL)
+			goto out;
+		if (json_object_array_add(arr, o) != 0) {
+			json_object_put(o);
+			goto nomem;
+		}
+	}
+	if (rop_json_add(top, "nextCursor", more ?
+	    json_object_new_string(next) : NULL) == -1)
+		goto nomem;
+	if ((*json = rop_json_copy(&ctx->err,
+	    rop_json_text(top, &len))) == NULL)
 		goto out;
-	}
-	len = (size_t)sprintf(out, "{\"orders\":[");
-	for (i = 0; i < n && i < limit; i++) {
-		size_t l = (size_t)PQgetlength(res, i, 0);
-
-		if (i > 0)
-			out[len++] = ',';
-		memcpy(out + len, PQgetvalue(res, i, 0), l);
-		len += l;
-	}
-	len = rop_json_compact(out, len);
-	if (n > limit && rop_cursor_encode(next, rop_db_int(res, limit - 1, 1),
-	    rop_db_str(res, limit - 1, 2)) == 0)
-		len += (size_t)sprintf(out + len, "],\"nextCursor\":\"%s\"}",
-		    next);
-	else
-		len += (size_t)sprintf(out + len, "],\"nextCursor\":null}");
-	*json = out;
-	out = NULL;
 	rc = 0;
+	goto out;
+nomem:
+	rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "list");
 out:
-	free(out);
+	json_object_put(top);
 	PQclear(res);
 	return rc;
 }

@@ -5,7 +5,7 @@
  * (the table session for a placement, the order for a transition), the
  * decision of the pure state machine (domain/rop_order_state.h), the
  * write, the outbox event, commit, then the event's PUBLISH.  Replies
- * are finished JSON texts built by SQL (sql/005_json_views.sql), owned
+ * are finished JSON texts built in C from plain rows (rop_view), owned
  * by the caller (free()).
  */
 #ifndef ROP_ORDER_H

@@ -27,6 +27,7 @@
 #include "rop_payment.h"
 #include "rop_provider.h"
 #include "rop_time.h"
+#include "rop_view.h"
 #include "domain/rop_money.h"
 
 /* Far beyond any bill, far below overflow of amount + tip. */
@@ -68,14 +69,24 @@ static int	settle_tx(struct rop_ctx *, const struct pay *,
 static void	refund(struct rop_ctx *, const struct pay *);
 static int	settle_pay(struct rop_ctx *, const struct pay *, char **);
 static int	declined(struct rop_ctx *, const char *, const char *);
+static struct json_object *pay_json(const PGresult *, int, int);
+static char	*pay_text(struct rop_ctx *, const PGresult *, int, int);
 
-/* The columns pay_from_row() reads, then the Payment JSON. */
+/* The columns pay_json() reads: a Payment's, in rop_view_payment order. */
+#define VIEW_COLS(p) \
+	p ".payment_id, " p ".order_id, " p ".status, " p ".method," \
+	" " p ".currency::text, " p ".provider_ref, " p ".amount_cents," \
+	" " p ".tip_cents, " ROP_VIEW_MS(p ".captured_at")
+enum { V_ID, V_OID, V_STATUS, V_METHOD, V_CUR, V_REF, V_AMOUNT, V_TIP,
+    V_CAPTURED, V_NCOLS };
+
+/* The columns pay_from_row() reads, then the Payment's. */
 #define PAY_COLS \
 	"p.payment_id, p.status, p.idem_hash, p.method, p.amount_cents," \
 	" p.tip_cents, p.currency, p.card_token, p.idem_key," \
-	" rop_payment_json(p)::text, p.decline_code"
+	" p.decline_code, " VIEW_COLS("p")
 enum { C_ID, C_STATUS, C_HASH, C_METHOD, C_AMOUNT, C_TIP, C_CUR, C_TOKEN,
-    C_KEY, C_JSON, C_DECLINE };
+    C_KEY, C_DECLINE, C_VIEW, C_END = C_VIEW + V_NCOLS };
 
 static const struct rop_stmt st_order_lock = {
 	"pay_order_lock",
@@ -108,13 +119,13 @@ static const struct rop_stmt st_insert = {
 };
 static const struct rop_stmt st_pay_lock = {
 	"pay_lock",
-	"SELECT p.status, rop_payment_json(p)::text, p.decline_code"
+	"SELECT p.status, p.decline_code, " VIEW_COLS("p")
 	" FROM payments p WHERE p.restaurant_id = $1 AND p.payment_id = $2"
 	" FOR UPDATE", 2, 0
 };
 /*
  * The payment CAPTURED; the order's move to PAID is the order area's
- * (rop_order_pay), at the capture's moment (column 2).
+ * (rop_order_pay), at the capture's moment (the column after the view's).
  */
 static const struct rop_stmt st_capture = {
 	"pay_capture",
@@ -122,23 +133,22 @@ static const struct rop_stmt st_capture = {
 	"  provider_ref = $3, captured_at = date_trunc('milliseconds',"
 	"  clock_timestamp())"
 	"  WHERE restaurant_id = $1 AND payment_id = $2"
-	"  RETURNING *, rop_payment_json(payments)::text AS j)"
-	" SELECT p.j, rop_ts(p.captured_at), p.captured_at::text"
-	" FROM p", 3, 0
+	"  RETURNING *)"
+	" SELECT " VIEW_COLS("p") ", p.captured_at::text FROM p", 3, 0
 };
 static const struct rop_stmt st_fail = {
 	"pay_fail",
 	"UPDATE payments SET status = 'FAILED', decline_code = $3"
 	" WHERE restaurant_id = $1 AND payment_id = $2"
-	" RETURNING rop_payment_json(payments)::text", 3, 0
+	" RETURNING payment_id", 3, 0
 };
+/* One row per payment, oldest first; one row of NULLs for none. */
 static const struct rop_stmt st_list = {
 	"pay_list",
-	"SELECT (SELECT json_build_object('payments', coalesce(json_agg("
-	" rop_payment_json(p) ORDER BY p.created_at, p.payment_id),"
-	" '[]'::json)) FROM payments p WHERE p.restaurant_id = o.restaurant_id"
-	" AND p.order_id = o.order_id)::text FROM orders o"
-	" WHERE o.restaurant_id = $1 AND o.order_id = $2", 2, 1
+	"SELECT " VIEW_COLS("p") " FROM orders o LEFT JOIN payments p"
+	" ON p.restaurant_id = o.restaurant_id AND p.order_id = o.order_id"
+	" WHERE o.restaurant_id = $1 AND o.order_id = $2"
+	" ORDER BY p.created_at, p.payment_id", 2, 1
 };
 /*
  * The order's advisory lock.  lock_timeout is set for this statement
@@ -225,6 +235,43 @@ pay_from_row(struct pay *pay, const PGresult *res, int row, const char *rid,
 	pay->amount = rop_db_int(res, row, C_AMOUNT);
 	pay->tip = rop_db_int(res, row, C_TIP);
 	pay->resume = 1;
+}
+
+/* The Payment of row "row" whose VIEW_COLS start at "col" (owned). */
+static struct json_object *
+pay_json(const PGresult *res, int row, int col)
+{
+	struct rop_view_payment	 v;
+
+	v.payment_id = rop_db_str(res, row, col + V_ID);
+	v.order_id = rop_db_str(res, row, col + V_OID);
+	v.status = rop_db_str(res, row, col + V_STATUS);
+	v.method = rop_db_str(res, row, col + V_METHOD);
+	v.currency = rop_db_str(res, row, col + V_CUR);
+	v.provider_ref = rop_db_isnull(res, row, col + V_REF) ? NULL :
+	    rop_db_str(res, row, col + V_REF);
+	v.amount = rop_db_int(res, row, col + V_AMOUNT);
+	v.tip = rop_db_int(res, row, col + V_TIP);
+	v.captured = rop_db_isnull(res, row, col + V_CAPTURED) ?
+	    ROP_VIEW_NO_TIME : rop_db_int(res, row, col + V_CAPTURED);
+	return rop_view_payment(&v);
+}
+
+/* Its JSON text (malloc'd), or NULL with the error set. */
+static char *
+pay_text(struct rop_ctx *ctx, const PGresult *res, int row, int col)
+{
+	struct json_object	*o;
+	char			*text;
+	size_t			 len;
+
+	if ((o = pay_json(res, row, col)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "payment");
+		return NULL;
+	}
+	text = rop_json_copy(&ctx->err, rop_json_text(o, &len));
+	json_object_put(o);
+	return text;
 }
 
 /* 402 PAYMENT_DECLINED for payment "pid" (SPEC §9.19). */
@@ -356,8 +403,7 @@ open_tx(struct rop_ctx *ctx, const char *rid, const char *oid,
 			pay_from_row(pay, res, 0, rid, oid);
 			*step = STEP_SETTLE;
 		} else {
-			if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0,
-			    C_JSON))) == NULL)
+			if ((*json = pay_text(ctx, res, 0, C_VIEW)) == NULL)
 				goto out;
 			*replayed = 1;
 		}
@@ -554,10 +600,10 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		/* Settled meanwhile (by a reconciler): answer that. */
 		if (strcmp(rop_db_str(pl, 0, 0), "FAILED") == 0)
 			s = S_DECLINED;
-		else if ((*json = rop_json_copy(&ctx->err, rop_db_str(pl, 0, 1))) == NULL)
+		else if ((*json = pay_text(ctx, pl, 0, 2)) == NULL)
 			goto out;
 		if (s == S_DECLINED)
-			declined(ctx, pay->id, rop_db_str(pl, 0, 2));
+			declined(ctx, pay->id, rop_db_str(pl, 0, 1));
 		rc = s == S_DECLINED ? -1 : 0;
 		goto out;
 	}
@@ -571,7 +617,7 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		    p)) == NULL)
 			goto out;
 		if (rop_order_pay(ctx, pay->rid, pay->oid, ostatus,
-		    ROP_ACTOR_SYSTEM, rop_db_str(res, 0, 2)) == -1)
+		    ROP_ACTOR_SYSTEM, rop_db_str(res, 0, V_NCOLS)) == -1)
 			goto out;
 		if ((ev = json_object_new_object()) == NULL) {
 			rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "event");
@@ -582,12 +628,13 @@ settle_tx(struct rop_ctx *ctx, const struct pay *pay,
 		rop_json_add(ev, "paymentId", json_object_new_string(pay->id));
 		rop_json_add(ev, "amount", rop_json_new_money(pay->amount,
 		    pay->currency));
-		rop_json_add(ev, "capturedAt",
-		    json_object_new_string(rop_db_str(res, 0, 1)));
+		rop_json_add(ev, "capturedAt", rop_view_time(rop_db_isnull(res,
+		    0, V_CAPTURED) ? ROP_VIEW_NO_TIME :
+		    rop_db_int(res, 0, V_CAPTURED)));
 		if (rop_app_event(ctx, pay->rid, "payment.captured", tid,
 		    ev) == -1)
 			goto out;
-		if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) == NULL)
+		if ((*json = pay_text(ctx, res, 0, 0)) == NULL)
 			goto out;
 		s = S_CAPTURED;
 	} else {
@@ -748,18 +795,43 @@ int
 rop_payment_list(struct rop_ctx *ctx, const char *rid, const char *oid,
     char **json)
 {
-	const char	*p[2] = { rid, oid };
-	PGresult	*res;
-	int		 rc = -1;
+	const char		*p[2] = { rid, oid };
+	PGresult		*res;
+	struct json_object	*top = NULL, *arr, *o;
+	const char		*text;
+	size_t			 len;
+	int			 i, rc = -1;
 
 	*json = NULL;
 	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_list, p)) == NULL)
 		return -1;
-	if (PQntuples(res) == 0)
+	if (PQntuples(res) == 0) {
 		rop_err_set(&ctx->err, ROP_ENOTFOUND, "ORDER_NOT_FOUND",
 		    "no order %s", oid);
-	else if ((*json = rop_json_copy(&ctx->err, rop_db_str(res, 0, 0))) != NULL)
+		goto out;
+	}
+	if ((top = json_object_new_object()) == NULL ||
+	    rop_json_add(top, "payments", arr = json_object_new_array()) ||
+	    arr == NULL)
+		goto nomem;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (rop_db_isnull(res, i, V_ID))
+			continue;
+		if ((o = pay_json(res, i, 0)) == NULL)
+			goto nomem;
+		if (json_object_array_add(arr, o) != 0) {
+			json_object_put(o);
+			goto nomem;
+		}
+	}
+	text = rop_json_text(top, &len);
+	if ((*json = rop_json_copy(&ctx->err, text)) != NULL)
 		rc = 0;
+	goto out;
+nomem:
+	rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "payments");
+out:
+	json_object_put(top);
 	PQclear(res);
 	return rc;
 }
@@ -801,7 +873,7 @@ rop_payment_reconcile(struct rop_ctx *ctx, int older_than, int limit,
 			continue;
 		}
 		snprintf(oid, sizeof(oid), "%s", rop_db_str(res, 0,
-		    C_DECLINE + 1));
+		    C_END));
 		if (strcmp(rop_db_str(res, 0, C_STATUS), "PENDING") != 0) {
 			PQclear(res);
 			(*skipped)++;

@@ -19,11 +19,15 @@
 #include "rop_json.h"
 #include "rop_table.h"
 #include "rop_time.h"
+#include "rop_view.h"
 
-static int	one_text(struct rop_ctx *, const struct rop_stmt *,
+static struct json_object *table_json(const PGresult *, int);
+static struct json_object *summary_json(const PGresult *);
+static int	one_json(struct rop_ctx *, const struct rop_stmt *,
 		    const char **, char **, const char *, const char *);
+static int64_t	time_at(const PGresult *, int, int);
 static int	table_event(struct rop_ctx *, const char *, const char *,
-		    const char *, const char *, const char *);
+		    const char *, const char *, int64_t);
 
 /* The current session if open, else the most recent one. */
 #define LAST_SESSION \
@@ -31,17 +35,24 @@ static int	table_event(struct rop_ctx *, const char *, const char *,
 	" AND s.table_id = t.table_id ORDER BY (s.status = 'OPEN') DESC," \
 	" s.opened_at DESC LIMIT 1)"
 
+/* A TableResponse's columns, in the order table_json() reads them. */
+#define TABLE_COLS(tid, rid) \
+	tid ", " rid ", s.status, s.session_id, " ROP_VIEW_MS("s.opened_at") \
+	", " ROP_VIEW_MS("s.closed_at")
+#define TABLES \
+	" FROM dining_tables t LEFT JOIN LATERAL (SELECT s.* FROM" \
+	" table_sessions s WHERE s.restaurant_id = t.restaurant_id" \
+	" AND s.table_id = t.table_id ORDER BY (s.status = 'OPEN') DESC," \
+	" s.opened_at DESC LIMIT 1) s ON true"
+
 static const struct rop_stmt st_list = {
 	"table_list",
-	"SELECT json_build_object('tables', coalesce(json_agg("
-	" rop_table_json(t.restaurant_id, t.table_id, " LAST_SESSION ")"
-	" ORDER BY t.table_id), '[]'::json))::text"
-	" FROM dining_tables t WHERE t.restaurant_id = $1", 1, 1
+	"SELECT " TABLE_COLS("t.table_id", "t.restaurant_id") TABLES
+	" WHERE t.restaurant_id = $1 ORDER BY t.table_id", 1, 1
 };
 static const struct rop_stmt st_get = {
 	"table_get",
-	"SELECT rop_table_json(t.restaurant_id, t.table_id, " LAST_SESSION
-	")::text FROM dining_tables t"
+	"SELECT " TABLE_COLS("t.table_id", "t.restaurant_id") TABLES
 	" WHERE t.restaurant_id = $1 AND t.table_id = $2", 2, 1
 };
 static const struct rop_stmt st_lock_table = {
@@ -56,11 +67,10 @@ static const struct rop_stmt st_open_session = {
 };
 static const struct rop_stmt st_insert_session = {
 	"table_insert_session",
-	"INSERT INTO table_sessions (restaurant_id, session_id, table_id,"
-	" status, opened_at) VALUES ($1, $3, $2, 'OPEN',"
+	"INSERT INTO table_sessions AS s (restaurant_id, session_id,"
+	" table_id, status, opened_at) VALUES ($1, $3, $2, 'OPEN',"
 	" date_trunc('milliseconds', clock_timestamp()))"
-	" RETURNING rop_table_json($1, $2, table_sessions)::text,"
-	" rop_ts(opened_at)", 3, 0
+	" RETURNING " TABLE_COLS("$2::text", "$1::text"), 3, 0
 };
 static const struct rop_stmt st_blockers = {
 	"table_blockers",
@@ -71,12 +81,11 @@ static const struct rop_stmt st_blockers = {
 };
 static const struct rop_stmt st_close_session = {
 	"table_close_session",
-	"UPDATE table_sessions SET status = 'CLOSED',"
+	"UPDATE table_sessions s SET status = 'CLOSED',"
 	" closed_at = greatest(opened_at,"
 	"  date_trunc('milliseconds', clock_timestamp()))"
 	" WHERE restaurant_id = $1 AND session_id = $2"
-	" RETURNING rop_table_json($1, table_id, table_sessions)::text,"
-	" rop_ts(closed_at)", 2, 0
+	" RETURNING " TABLE_COLS("table_id", "$1::text"), 2, 0
 };
 static const struct rop_stmt st_summary = {
 	"table_summary",
@@ -98,18 +107,9 @@ static const struct rop_stmt st_summary = {
 	"  count(*) FILTER (WHERE status = 'PAID') AS paid,"
 	"  count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,"
 	"  max(created_at) AS last FROM o)"
-	" SELECT json_build_object('tableId', t.table_id, 'restaurantId',"
-	" t.restaurant_id, 'sessionId', s.session_id, 'status',"
-	" coalesce(s.status, 'CLOSED'), 'openedAt', rop_ts(s.opened_at),"
-	" 'closedAt', rop_ts(s.closed_at),"
-	" 'totals', rop_money(a.totals, r.currency),"
-	" 'paid', rop_money(p.paid, r.currency),"
-	" 'tips', rop_money(p.tips, r.currency),"
-	" 'due', rop_money(a.totals - p.paid, r.currency),"
-	" 'counts', json_build_object('ordersTotal', a.n, 'placed', a.placed,"
-	"  'accepted', a.accepted, 'ready', a.ready, 'paid', a.paid,"
-	"  'cancelled', a.cancelled),"
-	" 'lastOrderAt', rop_ts(a.last))::text"
+	" SELECT " TABLE_COLS("t.table_id", "t.restaurant_id") ","
+	" r.currency::text, a.totals, p.paid, p.tips, a.n, a.placed,"
+	" a.accepted, a.ready, a.paid, a.cancelled, " ROP_VIEW_MS("a.last")
 	" FROM t CROSS JOIN a CROSS JOIN p"
 	" JOIN restaurants r ON r.restaurant_id = t.restaurant_id"
 	" LEFT JOIN s ON true", 2, 1
@@ -120,23 +120,85 @@ static const struct rop_stmt st_session = {
 	" WHERE t.restaurant_id = $1 AND t.table_id = $2", 2, 1
 };
 
-/* Run a one-row, one-text-column statement; no row is 404 "code". */
+static int64_t
+time_at(const PGresult *res, int row, int col)
+{
+	return rop_db_isnull(res, row, col) ? ROP_VIEW_NO_TIME :
+	    rop_db_int(res, row, col);
+}
+
+static const char *
+str_or_null(const PGresult *res, int row, int col)
+{
+	return rop_db_isnull(res, row, col) ? NULL : rop_db_str(res, row, col);
+}
+
+/* The TableResponse of TABLE_COLS at "row" (owned), or NULL. */
+static struct json_object *
+table_json(const PGresult *res, int row)
+{
+	struct rop_view_table	 v;
+
+	v.table_id = rop_db_str(res, row, 0);
+	v.restaurant_id = rop_db_str(res, row, 1);
+	v.status = str_or_null(res, row, 2);
+	v.session_id = str_or_null(res, row, 3);
+	v.opened = time_at(res, row, 4);
+	v.closed = time_at(res, row, 5);
+	return rop_view_table(&v);
+}
+
+/* The TableSummary of st_summary's row (owned), or NULL. */
+static struct json_object *
+summary_json(const PGresult *res)
+{
+	struct rop_view_summary	 v;
+
+	v.table_id = rop_db_str(res, 0, 0);
+	v.restaurant_id = rop_db_str(res, 0, 1);
+	v.status = str_or_null(res, 0, 2);
+	v.session_id = str_or_null(res, 0, 3);
+	v.opened = time_at(res, 0, 4);
+	v.closed = time_at(res, 0, 5);
+	v.currency = rop_db_str(res, 0, 6);
+	v.totals = rop_db_int(res, 0, 7);
+	v.paid = rop_db_int(res, 0, 8);
+	v.tips = rop_db_int(res, 0, 9);
+	v.n = rop_db_int(res, 0, 10);
+	v.n_placed = rop_db_int(res, 0, 11);
+	v.n_accepted = rop_db_int(res, 0, 12);
+	v.n_ready = rop_db_int(res, 0, 13);
+	v.n_paid = rop_db_int(res, 0, 14);
+	v.n_cancelled = rop_db_int(res, 0, 15);
+	v.last_order = time_at(res, 0, 16);
+	return rop_view_summary(&v);
+}
+
+/*
+ * Run a one-row statement and answer its table (st_get) or summary
+ * (st_summary) as JSON text in *json; no row is 404 "code".
+ */
 static int
-one_text(struct rop_ctx *ctx, const struct rop_stmt *st, const char **p,
+one_json(struct rop_ctx *ctx, const struct rop_stmt *st, const char **p,
     char **json, const char *code, const char *what)
 {
-	PGresult	*res;
-	int		 rc = -1;
+	struct json_object	*o = NULL;
+	PGresult		*res;
+	size_t			 len;
+	int			 rc = -1;
 
 	*json = NULL;
 	if ((res = rop_db_exec(ctx->db, &ctx->err, st, p)) == NULL)
 		return -1;
-	if (PQntuples(res) == 0 || rop_db_isnull(res, 0, 0))
+	if (PQntuples(res) == 0)
 		rop_err_set(&ctx->err, ROP_ENOTFOUND, code, "no %s", what);
-	else if ((*json = rop_json_dup_compact(rop_db_str(res, 0, 0))) == NULL)
-		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
-	else
+	else if ((o = st == &st_summary ? summary_json(res) :
+	    table_json(res, 0)) == NULL)
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, what);
+	else if ((*json = rop_json_copy(&ctx->err,
+	    rop_json_text(o, &len))) != NULL)
 		rc = 0;
+	json_object_put(o);
 	PQclear(res);
 	return rc;
 }
@@ -144,10 +206,37 @@ one_text(struct rop_ctx *ctx, const struct rop_stmt *st, const char **p,
 int
 rop_table_list(struct rop_ctx *ctx, const char *rid, char **json)
 {
-	const char	*p[1] = { rid };
+	const char		*p[1] = { rid };
+	struct json_object	*top = NULL, *arr, *t;
+	PGresult		*res;
+	size_t			 len;
+	int			 i, rc = -1;
 
-	return one_text(ctx, &st_list, p, json, "RESTAURANT_NOT_FOUND",
-	    "restaurant");
+	*json = NULL;
+	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_list, p)) == NULL)
+		return -1;
+	if ((top = json_object_new_object()) == NULL ||
+	    rop_json_add(top, "tables", arr = json_object_new_array()) ||
+	    arr == NULL)
+		goto nomem;
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((t = table_json(res, i)) == NULL)
+			goto nomem;
+		if (json_object_array_add(arr, t) != 0) {
+			json_object_put(t);
+			goto nomem;
+		}
+	}
+	if ((*json = rop_json_copy(&ctx->err,
+	    rop_json_text(top, &len))) != NULL)
+		rc = 0;
+	goto out;
+nomem:
+	rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "tables");
+out:
+	json_object_put(top);
+	PQclear(res);
+	return rc;
 }
 
 int
@@ -156,7 +245,7 @@ rop_table_get(struct rop_ctx *ctx, const char *rid, const char *tid,
 {
 	const char	*p[2] = { rid, tid };
 
-	return one_text(ctx, &st_get, p, json, "TABLE_NOT_FOUND", "table");
+	return one_json(ctx, &st_get, p, json, "TABLE_NOT_FOUND", "table");
 }
 
 int
@@ -185,7 +274,7 @@ rop_table_session(struct rop_ctx *ctx, const char *rid, const char *tid,
 /* table.opened / table.closed: {tableId, sessionId, status, openedAt|closedAt}. */
 static int
 table_event(struct rop_ctx *ctx, const char *rid, const char *tid,
-    const char *sid, const char *status, const char *at)
+    const char *sid, const char *status, int64_t at)
 {
 	struct json_object	*p;
 	int			 open = strcmp(status, "OPEN") == 0;
@@ -195,8 +284,7 @@ table_event(struct rop_ctx *ctx, const char *rid, const char *tid,
 	rop_json_add(p, "tableId", json_object_new_string(tid));
 	rop_json_add(p, "sessionId", json_object_new_string(sid));
 	rop_json_add(p, "status", json_object_new_string(status));
-	rop_json_add(p, open ? "openedAt" : "closedAt",
-	    json_object_new_string(at));
+	rop_json_add(p, open ? "openedAt" : "closedAt", rop_view_time(at));
 	return rop_app_event(ctx, rid, open ? "table.opened" :
 	    "table.closed", tid, p);
 }
@@ -206,8 +294,10 @@ rop_table_open(struct rop_ctx *ctx, const char *rid, const char *tid,
     char **json)
 {
 	PGresult		*res = NULL;
+	struct json_object	*t = NULL;
 	char			 sid[ROP_ID_BUFSZ];
 	const char		*pp[3] = { rid, tid, sid };
+	size_t			 len;
 	int			 rc = -1;
 
 	*json = NULL;
@@ -240,9 +330,10 @@ rop_table_open(struct rop_ctx *ctx, const char *rid, const char *tid,
 	if ((res = rop_db_exec(ctx->db, &ctx->err, &st_insert_session,
 	    pp)) == NULL)
 		goto out;
-	if (table_event(ctx, rid, tid, sid, "OPEN", rop_db_str(res, 0, 1)) == -1)
+	if (table_event(ctx, rid, tid, sid, "OPEN", time_at(res, 0, 4)) == -1)
 		goto out;
-	if ((*json = rop_json_dup_compact(rop_db_str(res, 0, 0))) == NULL) {
+	if ((t = table_json(res, 0)) == NULL ||
+	    (*json = rop_json_copy(&ctx->err, rop_json_text(t, &len))) == NULL) {
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "copy");
 		goto out;
 	}
@@ -256,6 +347,7 @@ out:
 		free(*json);
 		*json = NULL;
 	}
+	json_object_put(t);
 	PQclear(res);
 	return rc;
 }
@@ -265,8 +357,9 @@ rop_table_close(struct rop_ctx *ctx, const char *rid, const char *tid,
     char **json)
 {
 	PGresult		*res = NULL, *cl = NULL;
+	struct json_object	*t = NULL;
 	char			 sid[65], *summary = NULL;
-	const char		*pp[2] = { rid, tid };
+	const char		*pp[2] = { rid, tid }, *text;
 	int			 rc = -1;
 	size_t			 n;
 
@@ -306,18 +399,21 @@ rop_table_close(struct rop_ctx *ctx, const char *rid, const char *tid,
 	if ((cl = rop_db_exec(ctx->db, &ctx->err, &st_close_session,
 	    pp)) == NULL)
 		goto out;
-	if (table_event(ctx, rid, tid, sid, "CLOSED", rop_db_str(cl, 0, 1)) == -1)
+	if (table_event(ctx, rid, tid, sid, "CLOSED", time_at(cl, 0, 5)) == -1)
 		goto out;
 	if (rop_table_summary(ctx, rid, tid, &summary) == -1)
 		goto out;
-	n = strlen(rop_db_str(cl, 0, 0)) + strlen(summary) + 32;
+	if ((t = table_json(cl, 0)) == NULL) {
+		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "close");
+		goto out;
+	}
+	text = rop_json_text(t, &n);
+	n += strlen(summary) + 32;
 	if ((*json = malloc(n)) == NULL) {
 		rop_err_set(&ctx->err, ROP_ENOMEM, NULL, "close");
 		goto out;
 	}
-	snprintf(*json, n, "{\"table\":%s,\"summary\":%s}",
-	    rop_db_str(cl, 0, 0), summary);
-	rop_json_compact(*json, strlen(*json));
+	snprintf(*json, n, "{\"table\":%s,\"summary\":%s}", text, summary);
 	if (rop_app_commit(ctx) == -1)
 		goto out;
 	rop_app_publish(ctx);
@@ -329,6 +425,7 @@ out:
 		*json = NULL;
 	}
 	free(summary);
+	json_object_put(t);
 	PQclear(res);
 	PQclear(cl);
 	return rc;
@@ -340,5 +437,5 @@ rop_table_summary(struct rop_ctx *ctx, const char *rid, const char *tid,
 {
 	const char	*p[2] = { rid, tid };
 
-	return one_text(ctx, &st_summary, p, json, "TABLE_NOT_FOUND", "table");
+	return one_json(ctx, &st_summary, p, json, "TABLE_NOT_FOUND", "table");
 }
